@@ -1,0 +1,97 @@
+package crm
+
+import (
+	"context"
+	"slices"
+	"time"
+)
+
+// Recommendation is the AI's advice on a lead.
+type Recommendation string
+
+const (
+	RecommendTransfer Recommendation = "transfer_to_sales"
+	RecommendNurture  Recommendation = "continue_nurturing"
+	RecommendLost     Recommendation = "mark_as_lost"
+)
+
+// Recommendations lists every recommendation.
+var Recommendations = []Recommendation{RecommendTransfer, RecommendNurture, RecommendLost}
+
+// Valid reports whether r is a known recommendation.
+func (r Recommendation) Valid() bool { return slices.Contains(Recommendations, r) }
+
+// Facts are the only four facts about a lead that ever leave the system: no id,
+// names, contacts, dates or earlier scores, and whether a business domain is set
+// but never which one.
+type Facts struct {
+	Source            Source    `json:"source"`
+	Stage             LeadStage `json:"stage"`
+	MessagesCount     int       `json:"messages_count"`
+	HasBusinessDomain bool      `json:"has_business_domain"`
+}
+
+// Score is a validated answer of a Scorer.
+type Score struct {
+	Score          float64
+	Recommendation Recommendation
+	Reason         string
+}
+
+// MaxReasonLength bounds the AI's reason, in characters.
+const MaxReasonLength = 1000
+
+// Call describes one call to a scorer, successful or not, for the analysis log.
+type Call struct {
+	Provider      string
+	Model         string
+	PromptVersion string
+	RawOutput     string
+	InputTokens   int
+	OutputTokens  int
+	Latency       time.Duration
+	CostUSD       float64
+}
+
+// Scorer gives an independent opinion on a lead from its four facts. It
+// returns the validated score and what the call cost; on failure the error is
+// an *Error (EBADGATEWAY for a bad answer, EUNAVAILABLE for an outage) and Call
+// still says as much as is known.
+type Scorer interface {
+	Score(ctx context.Context, f Facts) (Score, Call, error)
+}
+
+// LeadAnalysis is the latest analysis stored on a lead, with the facts it was
+// computed from (compared with the lead as it is now by the analysis_stale rule).
+type LeadAnalysis struct {
+	Score          float64
+	Recommendation Recommendation
+	Reason         string
+	AnalyzedAt     time.Time
+	Provider       string
+	Model          string
+	PromptVersion  string
+	Facts          Facts
+}
+
+// AnalysisRecord is one row of the analysis log: one per call, success or failure.
+type AnalysisRecord struct {
+	ID             string
+	LeadID         string
+	ActorID        string
+	Facts          Facts
+	Provider       string
+	Model          string
+	PromptVersion  string
+	Score          *float64
+	Recommendation Recommendation // "" on failure
+	Reason         string
+	RawOutput      string
+	ErrorCode      string // "" on success
+	ErrorMessage   string
+	InputTokens    int
+	OutputTokens   int
+	LatencyMS      int64
+	CostUSD        float64
+	CreatedAt      time.Time
+}

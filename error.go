@@ -1,0 +1,104 @@
+package crm
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Error kinds. Each maps to one HTTP status in the web package; anything that is
+// not an *Error is internal.
+const (
+	EINVALID      = "invalid"      // 422: the input breaks a rule of its own
+	ENOTFOUND     = "not_found"    // 404: unknown, or not visible to the actor
+	ECONFLICT     = "conflict"     // 409: the input is fine but the current state forbids it
+	EUNAUTHORIZED = "unauthorized" // 401
+	EFORBIDDEN    = "forbidden"    // 403
+	ETOOMANY      = "too_many"     // 429
+	EBADGATEWAY   = "bad_gateway"  // 502: the AI answered badly
+	EUNAVAILABLE  = "unavailable"  // 503: the AI or the database is unavailable
+	EINTERNAL     = "internal"     // 500: a bug or an unexpected failure
+)
+
+// Machine-readable codes carried by errors (the problem's "code" member).
+const (
+	CodeValidation        = "validation_failed"
+	CodeNotFound          = "not_found"
+	CodeInvalidTransition = "invalid_transition"
+	CodeTransferBlocked   = "transfer_blocked"
+	CodeLeadClosed        = "lead_closed"
+	CodeConflict          = "conflict"
+	CodeUnauthorized      = "unauthorized"
+	CodeForbidden         = "forbidden"
+	CodeTooManyAttempts   = "too_many_attempts"
+	CodeAIBadAnswer       = "ai_bad_answer"
+	CodeAIUnavailable     = "ai_unavailable"
+	CodeAIRejected        = "ai_rejected"
+	CodeDBUnavailable     = "database_unavailable"
+	CodeLastAdmin         = "last_admin"
+	CodeEmailTaken        = "email_taken"
+)
+
+// FieldError names one invalid field of an input.
+type FieldError struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+// Error is a domain error: a kind (which decides the HTTP status), a
+// machine-readable code and a message safe to show to the client. Cause is
+// logged, never shown.
+type Error struct {
+	Kind       string
+	Code       string
+	Message    string
+	Fields     []FieldError
+	Blockers   []string
+	RetryAfter time.Duration
+	Cause      error
+}
+
+func (e *Error) Error() string {
+	if e.Cause != nil {
+		return fmt.Sprintf("%s: %s: %v", e.Code, e.Message, e.Cause)
+	}
+	return fmt.Sprintf("%s: %s", e.Code, e.Message)
+}
+
+func (e *Error) Unwrap() error { return e.Cause }
+
+// Errorf returns an *Error of the given kind and code.
+func Errorf(kind, code, format string, args ...any) *Error {
+	return &Error{Kind: kind, Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorKind returns the kind of err, EINTERNAL when err is not an *Error.
+func ErrorKind(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Kind
+	}
+	return EINTERNAL
+}
+
+// IsKind reports whether err is an *Error of the given kind.
+func IsKind(err error, kind string) bool { return err != nil && ErrorKind(err) == kind }
+
+// NotFound is the error for an unknown (or invisible) resource.
+func NotFound(what string) *Error {
+	return Errorf(ENOTFOUND, CodeNotFound, "%s not found", what)
+}
+
+// Invalid is a validation error listing the offending fields.
+func Invalid(fields ...FieldError) *Error {
+	msg := "the request is invalid"
+	if len(fields) == 1 {
+		msg = fields[0].Field + ": " + fields[0].Message
+	}
+	return &Error{Kind: EINVALID, Code: CodeValidation, Message: msg, Fields: fields}
+}
+
+// Unavailable wraps an outage of a dependency (database, AI provider).
+func Unavailable(code, msg string, retryAfter time.Duration, cause error) *Error {
+	return &Error{Kind: EUNAVAILABLE, Code: code, Message: msg, RetryAfter: retryAfter, Cause: cause}
+}

@@ -1,0 +1,204 @@
+package crm
+
+import (
+	"net/mail"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// LeadStage is a stage of the cold-lead pipeline.
+type LeadStage string
+
+const (
+	LeadNew         LeadStage = "new"
+	LeadContacted   LeadStage = "contacted"
+	LeadQualified   LeadStage = "qualified"
+	LeadTransferred LeadStage = "transferred"
+	LeadLost        LeadStage = "lost"
+)
+
+// LeadStages lists every lead stage in pipeline order.
+var LeadStages = []LeadStage{LeadNew, LeadContacted, LeadQualified, LeadTransferred, LeadLost}
+
+// Valid reports whether s is a known stage.
+func (s LeadStage) Valid() bool { return slices.Contains(LeadStages, s) }
+
+// Final reports whether no further change of the lead is possible.
+func (s LeadStage) Final() bool { return s == LeadTransferred || s == LeadLost }
+
+// leadMoves is the lead state machine for stage changes. transferred is absent
+// on purpose: only Service.Transfer reaches it.
+var leadMoves = map[LeadStage][]LeadStage{
+	LeadNew:       {LeadContacted, LeadLost},
+	LeadContacted: {LeadQualified, LeadLost},
+	LeadQualified: {LeadLost},
+}
+
+// NextStages returns the stages a stage change may move the lead to from s.
+func (s LeadStage) NextStages() []LeadStage { return slices.Clone(leadMoves[s]) }
+
+// CheckMove returns nil when a stage change from s to to is allowed, else a
+// conflict error saying why (CodeLeadClosed or CodeInvalidTransition).
+func (s LeadStage) CheckMove(to LeadStage) error {
+	if s.Final() {
+		return Errorf(ECONFLICT, CodeLeadClosed, "the lead is %s; it cannot change any more", s)
+	}
+	if to == LeadTransferred {
+		return Errorf(ECONFLICT, CodeInvalidTransition, "a lead reaches transferred only by the transfer action")
+	}
+	if !slices.Contains(leadMoves[s], to) {
+		return Errorf(ECONFLICT, CodeInvalidTransition, "a lead cannot move from %s to %s", s, to)
+	}
+	return nil
+}
+
+// Source is where a lead came from.
+type Source string
+
+const (
+	SourceScanner Source = "scanner"
+	SourcePartner Source = "partner"
+	SourceManual  Source = "manual"
+)
+
+// Sources lists every source.
+var Sources = []Source{SourceScanner, SourcePartner, SourceManual}
+
+// Valid reports whether s is a known source.
+func (s Source) Valid() bool { return slices.Contains(Sources, s) }
+
+// Lead is a potential customer worked by a manager.
+type Lead struct {
+	ID             string
+	Source         Source
+	Stage          LeadStage
+	BusinessDomain string // "" when not set
+	MessagesCount  int
+	Name           string
+	Email          string
+	Phone          string
+	Company        string
+	Note           string
+	OwnerID        string // "" when nobody owns it
+	AI             *LeadAnalysis
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
+// HasBusinessDomain reports whether a business domain is set.
+func (l *Lead) HasBusinessDomain() bool { return l.BusinessDomain != "" }
+
+// Facts returns the four facts the AI is allowed to see.
+func (l *Lead) Facts() Facts {
+	return Facts{Source: l.Source, Stage: l.Stage, MessagesCount: l.MessagesCount, HasBusinessDomain: l.HasBusinessDomain()}
+}
+
+// Limits on free-text fields, also enforced by the schemas.
+const (
+	MaxShortText     = 200
+	MaxNoteText      = 5000
+	MaxMessagesCount = 1_000_000
+	MaxDomainLength  = 64
+)
+
+// LeadInput is what a client gives to create a lead.
+type LeadInput struct {
+	Source         Source
+	BusinessDomain string
+	MessagesCount  int
+	Name           string
+	Email          string
+	Phone          string
+	Company        string
+	Note           string
+	OwnerID        string // "" means the creator
+}
+
+// LeadUpdate is a partial edit; nil fields stay as they are. An empty string
+// clears a text field (ClearBusinessDomain clears the domain).
+type LeadUpdate struct {
+	Name                *string
+	Email               *string
+	Phone               *string
+	Company             *string
+	Note                *string
+	BusinessDomain      *string
+	ClearBusinessDomain bool
+	OwnerID             *string
+}
+
+// Empty reports whether the update changes nothing.
+func (u LeadUpdate) Empty() bool {
+	return u.Name == nil && u.Email == nil && u.Phone == nil && u.Company == nil && u.Note == nil &&
+		u.BusinessDomain == nil && !u.ClearBusinessDomain && u.OwnerID == nil
+}
+
+// checkContact appends problems with the contact fields to fe.
+func checkContact(fe []FieldError, name, email, phone, company, note *string) []FieldError {
+	short := map[string]*string{"name": name, "email": email, "phone": phone, "company": company}
+	for _, f := range []string{"name", "email", "phone", "company"} {
+		if v := short[f]; v != nil && utf8.RuneCountInString(*v) > MaxShortText {
+			fe = append(fe, FieldError{Field: f, Message: "must be at most 200 characters"})
+		}
+	}
+	if note != nil && utf8.RuneCountInString(*note) > MaxNoteText {
+		fe = append(fe, FieldError{Field: "note", Message: "must be at most 5000 characters"})
+	}
+	if email != nil && *email != "" {
+		if a, err := mail.ParseAddress(*email); err != nil || a.Address != *email {
+			fe = append(fe, FieldError{Field: "email", Message: "must be an email address like name@example.com"})
+		}
+	}
+	return fe
+}
+
+// Validate checks the input against the catalog of business domains.
+func (in *LeadInput) Validate(domains []string) error {
+	var fe []FieldError
+	if !in.Source.Valid() {
+		fe = append(fe, FieldError{Field: "source", Message: "must be one of scanner, partner, manual"})
+	}
+	if in.BusinessDomain != "" && !slices.Contains(domains, in.BusinessDomain) {
+		fe = append(fe, FieldError{Field: "business_domain", Message: "must be one of " + strings.Join(domains, ", ")})
+	}
+	if in.MessagesCount < 0 || in.MessagesCount > MaxMessagesCount {
+		fe = append(fe, FieldError{Field: "messages_count", Message: "must be between 0 and 1000000"})
+	}
+	fe = checkContact(fe, &in.Name, &in.Email, &in.Phone, &in.Company, &in.Note)
+	if fe != nil {
+		return Invalid(fe...)
+	}
+	return nil
+}
+
+// Validate checks the update against the catalog of business domains.
+func (u *LeadUpdate) Validate(domains []string) error {
+	var fe []FieldError
+	if u.BusinessDomain != nil && !slices.Contains(domains, *u.BusinessDomain) {
+		fe = append(fe, FieldError{Field: "business_domain", Message: "must be one of " + strings.Join(domains, ", ") + ", or null to clear"})
+	}
+	fe = checkContact(fe, u.Name, u.Email, u.Phone, u.Company, u.Note)
+	if fe != nil {
+		return Invalid(fe...)
+	}
+	return nil
+}
+
+// LeadFilter selects leads for a list, newest first. After is the id of the
+// last lead of the previous page (keyset pagination).
+type LeadFilter struct {
+	Stage   LeadStage
+	Source  Source
+	OwnerID string
+	Q       string
+	After   string
+	Limit   int
+}
+
+// Default and maximum page sizes.
+const (
+	DefaultPageSize = 50
+	MaxPageSize     = 500
+)

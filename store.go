@@ -1,0 +1,75 @@
+package crm
+
+import (
+	"context"
+	"time"
+)
+
+// Store is the persistence contract. The sqlite and postgres packages implement
+// it and the storetest package holds the one conformance suite both must pass.
+//
+// Stores return *Error values: ENOTFOUND for a missing row, ECONFLICT
+// (CodeConflict, or CodeEmailTaken for users) for a unique violation,
+// EUNAVAILABLE (CodeDBUnavailable) when the database cannot be reached, and
+// anything else wrapped as internal. Reads outside InTx see committed data.
+type Store interface {
+	// InTx runs fn in one write transaction, committed when fn returns nil and
+	// rolled back otherwise. Rows read with Tx.Lock* stay locked against other
+	// writers until InTx returns, so a rule checked on them holds at commit.
+	InTx(ctx context.Context, fn func(tx Tx) error) error
+
+	Lead(ctx context.Context, id string) (*Lead, error)
+	// Leads returns up to f.Limit leads matching f, newest first (by id).
+	Leads(ctx context.Context, f LeadFilter) ([]*Lead, error)
+	Sale(ctx context.Context, id string) (*Sale, error)
+	SaleByLead(ctx context.Context, leadID string) (*Sale, error)
+	// Sales returns up to f.Limit sales matching f, newest first (by id).
+	Sales(ctx context.Context, f SaleFilter) ([]*Sale, error)
+	// Events returns up to f.Limit events: a lead's oldest first when f.LeadID
+	// is set, otherwise newest first.
+	Events(ctx context.Context, f EventFilter) ([]*Event, error)
+	// Analyses returns a lead's analysis log, newest first.
+	Analyses(ctx context.Context, leadID string, limit int) ([]*AnalysisRecord, error)
+
+	User(ctx context.Context, id string) (*User, error)
+	UserByEmail(ctx context.Context, email string) (*User, error)
+	Users(ctx context.Context) ([]*User, error)
+	CountUsers(ctx context.Context) (int, error)
+
+	// LoginFailures counts failed sign-ins for email since the given time.
+	LoginFailures(ctx context.Context, email string, since time.Time) (int, error)
+	RecordLoginFailure(ctx context.Context, email string, at time.Time) error
+	ClearLoginFailures(ctx context.Context, email string) error
+
+	// EnsureSetting stores value under key unless the key exists, and returns
+	// the value stored (so concurrent replicas agree on one).
+	EnsureSetting(ctx context.Context, key, value string) (string, error)
+
+	// Ping checks that the database answers and the migrations are applied.
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// Tx is a write transaction of a Store.
+type Tx interface {
+	// LockLead reads a lead and locks it until the transaction ends.
+	LockLead(ctx context.Context, id string) (*Lead, error)
+	InsertLead(ctx context.Context, l *Lead) error
+	// UpdateLead writes every field of l, including AI.
+	UpdateLead(ctx context.Context, l *Lead) error
+
+	// LockSale reads a sale (with its lead's owner) and locks it.
+	LockSale(ctx context.Context, id string) (*Sale, error)
+	// InsertSale returns ECONFLICT when the lead already has a sale.
+	InsertSale(ctx context.Context, s *Sale) error
+	UpdateSale(ctx context.Context, s *Sale) error
+
+	InsertEvent(ctx context.Context, e *Event) error
+	InsertAnalysis(ctx context.Context, a *AnalysisRecord) error
+
+	LockUser(ctx context.Context, id string) (*User, error)
+	// InsertUser returns ECONFLICT with CodeEmailTaken for a taken email.
+	InsertUser(ctx context.Context, u *User) error
+	UpdateUser(ctx context.Context, u *User) error
+	CountActiveAdmins(ctx context.Context) (int, error)
+}

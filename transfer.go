@@ -1,0 +1,42 @@
+package crm
+
+// Transfer blockers: every unmet condition of a transfer, in this order.
+const (
+	BlockerStageNotQualified   = "stage_not_qualified"
+	BlockerNoBusinessDomain    = "no_business_domain"
+	BlockerNotAnalyzed         = "not_analyzed"
+	BlockerAnalysisStale       = "analysis_stale"
+	BlockerScoreBelowThreshold = "score_below_threshold"
+)
+
+// DefaultMinScore is the default transfer threshold.
+const DefaultMinScore = 0.6
+
+// TransferBlockers returns every condition that stops l from being transferred
+// with the threshold minScore; none means the transfer is allowed. The AI's
+// recommendation plays no part: a person decides, the rules gate.
+func TransferBlockers(l *Lead, minScore float64) []string {
+	b := []string{}
+	if l.Stage != LeadQualified {
+		b = append(b, BlockerStageNotQualified)
+	}
+	if !l.HasBusinessDomain() {
+		b = append(b, BlockerNoBusinessDomain)
+	}
+	switch {
+	case l.AI == nil:
+		b = append(b, BlockerNotAnalyzed)
+	default:
+		if l.AI.Facts != l.Facts() {
+			b = append(b, BlockerAnalysisStale)
+		}
+		if !scoreAtLeast(l.AI.Score, minScore) {
+			b = append(b, BlockerScoreBelowThreshold)
+		}
+	}
+	return b
+}
+
+// scoreAtLeast compares with a tolerance of a millionth so that a score stored
+// as 0.6 passes a 0.6 threshold whatever the float rounding on the way.
+func scoreAtLeast(score, min float64) bool { return score >= min-1e-9 }

@@ -1,0 +1,221 @@
+package crm
+
+import (
+	"context"
+	"time"
+)
+
+// Sign-in throttling: after MaxLoginFailures failed attempts for one email
+// within LoginWindow, further attempts are refused until the window passes.
+const (
+	MaxLoginFailures = 5
+	LoginWindow      = 15 * time.Minute
+)
+
+func requireAdmin(ctx context.Context) (Actor, error) {
+	a, err := actor(ctx)
+	if err != nil {
+		return a, err
+	}
+	if a.Role != RoleAdmin {
+		return a, Errorf(EFORBIDDEN, CodeForbidden, "only an admin manages users")
+	}
+	return a, nil
+}
+
+// CreateUser adds a user. Errors: EFORBIDDEN (not an admin), EINVALID,
+// ECONFLICT (CodeEmailTaken).
+func (s *Service) CreateUser(ctx context.Context, in UserInput) (*User, error) {
+	a, err := requireAdmin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	in.Email = NormalizeEmail(in.Email)
+	if err := in.Validate(); err != nil {
+		return nil, err
+	}
+	hash, err := s.hasher.Hash(in.Password)
+	if err != nil {
+		return nil, err
+	}
+	now := s.timestamp()
+	u := &User{ID: NewID(), Email: in.Email, Name: in.Name, Role: in.Role, Active: true, PasswordHash: hash,
+		CreatedAt: now, UpdatedAt: now}
+	err = s.store.InTx(ctx, func(tx Tx) error {
+		if err := tx.InsertUser(ctx, u); err != nil {
+			return err
+		}
+		e := s.event(a, ActionUserCreated, nil)
+		e.UserID, e.To = u.ID, string(u.Role)
+		e.Data = map[string]any{"email": u.Email}
+		return tx.InsertEvent(ctx, e)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// Users lists every user. Errors: EFORBIDDEN (not an admin).
+func (s *Service) Users(ctx context.Context) ([]*User, error) {
+	if _, err := requireAdmin(ctx); err != nil {
+		return nil, err
+	}
+	return s.store.Users(ctx)
+}
+
+// Me returns the acting user. Errors: EUNAUTHORIZED, ENOTFOUND.
+func (s *Service) Me(ctx context.Context) (*User, error) {
+	a, err := actor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if a.UserID == "" {
+		return nil, NotFound("user")
+	}
+	return s.store.User(ctx, a.UserID)
+}
+
+// UpdateUser changes a user's name, role, active flag or password. The last
+// active admin can be neither demoted nor deactivated: the active admins are
+// counted under lock, so two admins demoting each other at once cannot both win.
+// Errors: EFORBIDDEN, ENOTFOUND, EINVALID, ECONFLICT (CodeLastAdmin).
+func (s *Service) UpdateUser(ctx context.Context, id string, up UserUpdate) (*User, error) {
+	a, err := requireAdmin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !ValidID(id) {
+		return nil, NotFound("user")
+	}
+	if err := up.Validate(); err != nil {
+		return nil, err
+	}
+	var hash string
+	if up.Password != nil {
+		if hash, err = s.hasher.Hash(*up.Password); err != nil {
+			return nil, err
+		}
+	}
+	var out *User
+	err = s.store.InTx(ctx, func(tx Tx) error {
+		u, err := tx.LockUser(ctx, id)
+		if err != nil {
+			return err
+		}
+		changes := map[string]any{}
+		wasAdmin := u.Role == RoleAdmin && u.Active
+		if up.Name != nil && *up.Name != u.Name {
+			changes["name"] = map[string]any{"from": u.Name, "to": *up.Name}
+			u.Name = *up.Name
+		}
+		if up.Role != nil && *up.Role != u.Role {
+			changes["role"] = map[string]any{"from": string(u.Role), "to": string(*up.Role)}
+			u.Role = *up.Role
+		}
+		if up.Active != nil && *up.Active != u.Active {
+			changes["active"] = map[string]any{"from": u.Active, "to": *up.Active}
+			u.Active = *up.Active
+		}
+		if hash != "" {
+			changes["password"] = "reset"
+			u.PasswordHash = hash
+		}
+		if len(changes) == 0 {
+			out = u
+			return nil
+		}
+		if wasAdmin && !(u.Role == RoleAdmin && u.Active) {
+			n, err := tx.CountActiveAdmins(ctx)
+			if err != nil {
+				return err
+			}
+			if n <= 1 {
+				return Errorf(ECONFLICT, CodeLastAdmin, "this is the last active admin; make another admin first")
+			}
+		}
+		u.UpdatedAt = s.timestamp()
+		if err := tx.UpdateUser(ctx, u); err != nil {
+			return err
+		}
+		e := s.event(a, ActionUserUpdated, nil)
+		e.UserID = u.ID
+		e.Data = map[string]any{"changes": changes}
+		out = u
+		return tx.InsertEvent(ctx, e)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Authenticate checks an email and password and returns the active user.
+// Unknown email, wrong password and deactivated user give the same
+// EUNAUTHORIZED; too many recent failures give ETOOMANY with RetryAfter.
+func (s *Service) Authenticate(ctx context.Context, email, password string) (*User, error) {
+	email = NormalizeEmail(email)
+	now := s.now()
+	n, err := s.store.LoginFailures(ctx, email, now.Add(-LoginWindow))
+	if err != nil {
+		return nil, err
+	}
+	if n >= MaxLoginFailures {
+		return nil, &Error{Kind: ETOOMANY, Code: CodeTooManyAttempts, RetryAfter: LoginWindow,
+			Message: "too many failed sign-ins for this email; try again later"}
+	}
+	bad := Errorf(EUNAUTHORIZED, CodeUnauthorized, "wrong email or password")
+	u, err := s.store.UserByEmail(ctx, email)
+	if err != nil && !IsKind(err, ENOTFOUND) {
+		return nil, err
+	}
+	if u == nil {
+		_ = s.hasher.Compare(s.dummyHash(), password)
+		return nil, bad.withCause(s.store.RecordLoginFailure(ctx, email, now))
+	}
+	if s.hasher.Compare(u.PasswordHash, password) != nil || !u.Active {
+		return nil, bad.withCause(s.store.RecordLoginFailure(ctx, email, now))
+	}
+	if n > 0 {
+		if err := s.store.ClearLoginFailures(ctx, email); err != nil {
+			return nil, err
+		}
+	}
+	return u, nil
+}
+
+func (e *Error) withCause(cause error) *Error {
+	e.Cause = cause
+	return e
+}
+
+// ActiveUser returns the user behind a token, who must still exist and be
+// active: a deactivated user's tokens stop working at once.
+// Errors: EUNAUTHORIZED.
+func (s *Service) ActiveUser(ctx context.Context, id string) (*User, error) {
+	if !ValidID(id) {
+		return nil, Errorf(EUNAUTHORIZED, CodeUnauthorized, "the token is not valid")
+	}
+	u, err := s.store.User(ctx, id)
+	if IsKind(err, ENOTFOUND) || (err == nil && !u.Active) {
+		return nil, Errorf(EUNAUTHORIZED, CodeUnauthorized, "the account is not active")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// Bootstrap creates the first admin on an empty database and reports whether
+// it did. Two replicas starting at once cannot both create one: the email is unique.
+func (s *Service) Bootstrap(ctx context.Context, email, password string) (bool, error) {
+	n, err := s.store.CountUsers(ctx)
+	if err != nil || n > 0 {
+		return false, err
+	}
+	_, err = s.CreateUser(WithActor(ctx, System), UserInput{Email: email, Name: "Administrator", Role: RoleAdmin, Password: password})
+	if IsKind(err, ECONFLICT) {
+		return false, nil
+	}
+	return err == nil, err
+}
