@@ -1,0 +1,281 @@
+// Package postgres implements crm.Store on PostgreSQL through a pgx pool.
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"io/fs"
+	"net"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+
+	"github.com/crmleads/crm"
+)
+
+//go:embed migrations/*.sql
+var embedded embed.FS
+
+// migrationsFS is the migrations directory itself, as goose expects.
+var migrationsFS = func() fs.FS {
+	sub, err := fs.Sub(embedded, "migrations")
+	if err != nil {
+		panic(err)
+	}
+	return sub
+}()
+
+// migrationVersions lists the versions of the embedded migrations, read from
+// their file names, so Ping can check them without building a goose provider.
+var migrationVersions = func() []int64 {
+	var vs []int64
+	names, _ := fs.Glob(migrationsFS, "*.sql")
+	for _, n := range names {
+		var v int64
+		if _, err := fmt.Sscanf(n, "%d_", &v); err == nil {
+			vs = append(vs, v)
+		}
+	}
+	return vs
+}()
+
+// defaultMaxConns is the pool size unless the URL sets pool_max_conns: enough
+// for a busy replica, small enough that several replicas stay well below
+// PostgreSQL's default max_connections of 100.
+const defaultMaxConns = 16
+
+// DB is a PostgreSQL crm.Store.
+type DB struct {
+	pool *pgxpool.Pool
+	cfg  *pgxpool.Config
+}
+
+var _ crm.Store = (*DB)(nil)
+
+// Open returns a store over the database at url (a postgres:// URL; runtime
+// parameters such as search_path and pgxpool's pool_* settings are honoured).
+// It does not connect: connections are made on demand, so a database that is
+// down at start-up gives EUNAVAILABLE errors until it is back, not a failed
+// start. Open does not migrate; see Migrate.
+func Open(ctx context.Context, url string) (*DB, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		// The message of a parse error may hold the password; pgx redacts it.
+		return nil, fmt.Errorf("postgres: parse url: %w", err)
+	}
+	if !strings.Contains(url, "pool_max_conns") {
+		cfg.MaxConns = defaultMaxConns
+	}
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		// Without a timeout a dial to a black-holed host waits for the request's
+		// context (or the OS) and the readiness check hangs with it.
+		cfg.ConnConfig.ConnectTimeout = 5 * time.Second
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: open pool: %w", err)
+	}
+	return &DB{pool: pool, cfg: cfg}, nil
+}
+
+// Close closes every connection of the pool.
+func (db *DB) Close() error {
+	db.pool.Close()
+	return nil
+}
+
+// Pool returns the underlying pool (for benchmarks and tools).
+func (db *DB) Pool() *pgxpool.Pool { return db.pool }
+
+// Ping checks that the database answers and that every embedded migration is
+// applied, in one round trip.
+func (db *DB) Ping(ctx context.Context) error {
+	var applied int
+	err := db.pool.QueryRow(ctx,
+		`SELECT count(DISTINCT version_id) FROM goose_db_version WHERE version_id = ANY($1) AND is_applied`,
+		migrationVersions).Scan(&applied)
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "42P01" { // undefined_table: never migrated
+		return crm.Unavailable(crm.CodeDBUnavailable, "the database is not migrated", time.Second,
+			fmt.Errorf("postgres: ping: %w", err))
+	}
+	if err != nil {
+		if e := classify("ping", err, ""); crm.ErrorKind(e) == crm.EUNAVAILABLE {
+			return e
+		}
+		return crm.Unavailable(crm.CodeDBUnavailable, "the database is unavailable", time.Second,
+			fmt.Errorf("postgres: ping: %w", err))
+	}
+	if applied != len(migrationVersions) {
+		return crm.Unavailable(crm.CodeDBUnavailable, "the database is not migrated", time.Second,
+			fmt.Errorf("postgres: ping: %d of %d migrations applied", applied, len(migrationVersions)))
+	}
+	return nil
+}
+
+// Migrate runs a goose command over the embedded migrations: "up" (all
+// pending), "down" (the last one) or "status" (one line per migration on w).
+// A session advisory lock serializes replicas migrating at once.
+func (db *DB) Migrate(ctx context.Context, cmd string, w io.Writer) error {
+	if w == nil {
+		w = io.Discard
+	}
+	switch cmd {
+	case "up", "down", "status":
+	default:
+		return fmt.Errorf("postgres: unknown migrate command %q (want up, down or status)", cmd)
+	}
+	// A database/sql handle on the same settings as the pool (search_path
+	// included); pool_* parameters were already stripped by pgxpool.
+	sqlDB := stdlib.OpenDB(*db.cfg.ConnConfig.Copy())
+	defer sqlDB.Close()
+	// One connection is all goose needs; more would only be idle.
+	sqlDB.SetMaxOpenConns(2)
+
+	lockID, err := migrationLockID(ctx, sqlDB)
+	if err != nil {
+		return classify("migrate", err, "")
+	}
+	// Poll every second (the minimum) for up to 5 minutes: a replica that
+	// lost the race waits for the winner's migrations, then finds none pending.
+	locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(lockID), lock.WithLockTimeout(1, 300))
+	if err != nil {
+		return fmt.Errorf("postgres: migrate: %w", err)
+	}
+	p, err := goose.NewProvider(goose.DialectPostgres, sqlDB, migrationsFS,
+		goose.WithSessionLocker(locker), goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		return fmt.Errorf("postgres: migrate: %w", err)
+	}
+	switch cmd {
+	case "up":
+		res, err := p.Up(ctx)
+		for _, r := range res {
+			fmt.Fprintln(w, r)
+		}
+		if err != nil {
+			return classify("migrate up", err, "")
+		}
+		if len(res) == 0 {
+			fmt.Fprintln(w, "no migrations to apply")
+		}
+	case "down":
+		r, err := p.Down(ctx)
+		if r != nil {
+			fmt.Fprintln(w, r)
+		}
+		if err != nil {
+			if errors.Is(err, goose.ErrNoNextVersion) {
+				fmt.Fprintln(w, "no migrations to undo")
+				return nil
+			}
+			return classify("migrate down", err, "")
+		}
+	case "status":
+		sts, err := p.Status(ctx)
+		if err != nil {
+			return classify("migrate status", err, "")
+		}
+		for _, s := range sts {
+			at := ""
+			if s.State == goose.StateApplied {
+				at = " at " + s.AppliedAt.UTC().Format(time.RFC3339)
+			}
+			fmt.Fprintf(w, "%-8s %s%s\n", s.State, s.Source.Path, at)
+		}
+	}
+	return nil
+}
+
+// migrationLockID derives the advisory lock id from the database and schema:
+// replicas of one deployment contend for the same lock, while separate schemas
+// (such as parallel tests) do not wait for each other.
+func migrationLockID(ctx context.Context, db *sql.DB) (int64, error) {
+	var name string
+	if err := db.QueryRowContext(ctx, `SELECT current_database() || '.' || coalesce(current_schema(), '')`).Scan(&name); err != nil {
+		return 0, err
+	}
+	h := fnv.New64a()
+	h.Write([]byte("crm-goose." + name))
+	return int64(h.Sum64() & (1<<63 - 1)), nil
+}
+
+// classify turns a driver error into a *crm.Error. what names the resource of
+// a single-row read ("lead", "sale", ...) for ENOTFOUND.
+func classify(op string, err error, what string) error {
+	if err == nil {
+		return nil
+	}
+	var ce *crm.Error
+	if errors.As(err, &ce) {
+		return err
+	}
+	cause := fmt.Errorf("postgres: %s: %w", op, err)
+	if errors.Is(err, pgx.ErrNoRows) && what != "" {
+		return crm.NotFound(what)
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return cause
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch {
+		case pe.Code == "23505":
+			if pe.ConstraintName == "users_email_key" {
+				return &crm.Error{Kind: crm.ECONFLICT, Code: crm.CodeEmailTaken, Message: "a user with this email exists", Cause: cause}
+			}
+			return &crm.Error{Kind: crm.ECONFLICT, Code: crm.CodeConflict, Message: "the record already exists", Cause: cause}
+		case pe.Code == "40001" || pe.Code == "40P01":
+			// Serialization failure or deadlock: the losing side of a race.
+			return &crm.Error{Kind: crm.ECONFLICT, Code: crm.CodeConflict, Message: "a concurrent change got in the way; try again", Cause: cause}
+		case strings.HasPrefix(pe.Code, "23") || strings.HasPrefix(pe.Code, "22"):
+			// Integrity and data exceptions: the domain validates first, so
+			// these are a last line of defence, but bad input is never a 500.
+			return &crm.Error{Kind: crm.EINVALID, Code: crm.CodeValidation, Message: "the data breaks a rule of the database", Cause: cause}
+		case strings.HasPrefix(pe.Code, "08"), strings.HasPrefix(pe.Code, "53"),
+			pe.Code == "57P01", pe.Code == "57P02", pe.Code == "57P03",
+			pe.Code == "25006": // read-only transaction: a replica during failover
+			return unavailable(cause)
+		}
+		return &crm.Error{Kind: crm.EINTERNAL, Code: "internal", Message: "internal error", Cause: cause}
+	}
+	if isConnError(err) {
+		return unavailable(cause)
+	}
+	return &crm.Error{Kind: crm.EINTERNAL, Code: "internal", Message: "internal error", Cause: cause}
+}
+
+func unavailable(cause error) error {
+	return crm.Unavailable(crm.CodeDBUnavailable, "the database is unavailable", time.Second, cause)
+}
+
+// isConnError reports whether err (not a server error) comes from reaching or
+// keeping the connection: dial, network, TLS, closed connection or pool.
+func isConnError(err error) bool {
+	var ce *pgconn.ConnectError
+	var ne net.Error
+	var se syscall.Errno
+	switch {
+	case errors.As(err, &ce), errors.As(err, &ne), errors.As(err, &se),
+		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
+		errors.Is(err, pgconn.ErrConnClosed), errors.Is(err, net.ErrClosed),
+		pgconn.Timeout(err):
+		return true
+	}
+	// pgxpool reports a closed pool with a plain error, and pgconn marks
+	// errors that happened before anything was sent as safe to retry.
+	s := err.Error()
+	return strings.Contains(s, "closed pool") || strings.Contains(s, "conn closed") || pgconn.SafeToRetry(err)
+}

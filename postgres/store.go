@@ -1,0 +1,611 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/crmleads/crm"
+)
+
+// querier is what the pool and a transaction have in common.
+type querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// tx is the crm.Tx of InTx.
+type tx struct{ q pgx.Tx }
+
+var _ crm.Tx = (*tx)(nil)
+
+// InTx runs fn in a read-committed transaction; rows locked with Lock* stay
+// locked until it ends.
+func (db *DB) InTx(ctx context.Context, fn func(crm.Tx) error) error {
+	t, err := db.pool.Begin(ctx)
+	if err != nil {
+		return classify("begin", err, "")
+	}
+	// Rollback after Commit is a no-op; it releases the connection on every
+	// error path (and on a panic in fn).
+	defer t.Rollback(context.WithoutCancel(ctx))
+	if err := fn(&tx{q: t}); err != nil {
+		return err
+	}
+	return classify("commit", t.Commit(ctx), "")
+}
+
+// ---- ids ----
+
+// nullID maps "" to NULL for nullable uuid columns.
+func nullID(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// checkIDs returns EINVALID unless every non-empty id is a canonical uuid: an
+// id pgx cannot encode would otherwise fail in the driver as an internal error.
+func checkIDs(field string, ids ...string) error {
+	for _, id := range ids {
+		if id != "" && !crm.ValidID(id) {
+			return crm.Invalid(crm.FieldError{Field: field, Message: "must be an id"})
+		}
+	}
+	return nil
+}
+
+func str(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+func limit(n int) int {
+	if n <= 0 {
+		return crm.DefaultPageSize
+	}
+	return n
+}
+
+// ---- leads ----
+
+const leadCols = `id, source, stage, business_domain, messages_count, name, email, phone, company, note, owner_id,
+	ai_score, ai_recommendation, ai_reason, ai_analyzed_at, ai_provider, ai_model, ai_prompt_version,
+	ai_source, ai_stage, ai_messages_count, ai_has_business_domain, created_at, updated_at`
+
+func scanLead(row pgx.Row) (*crm.Lead, error) {
+	var (
+		l                                crm.Lead
+		domain, owner                    *string
+		score                            *float64
+		rec, reason, prov, model, prompt *string
+		analyzedAt                       *time.Time
+		aiSource, aiStage                *string
+		aiMessages                       *int
+		aiHasDomain                      *bool
+	)
+	err := row.Scan(&l.ID, &l.Source, &l.Stage, &domain, &l.MessagesCount, &l.Name, &l.Email, &l.Phone,
+		&l.Company, &l.Note, &owner, &score, &rec, &reason, &analyzedAt, &prov, &model, &prompt,
+		&aiSource, &aiStage, &aiMessages, &aiHasDomain, &l.CreatedAt, &l.UpdatedAt)
+	if err != nil {
+		return nil, err
+	}
+	l.BusinessDomain, l.OwnerID = str(domain), str(owner)
+	l.CreatedAt, l.UpdatedAt = l.CreatedAt.UTC(), l.UpdatedAt.UTC()
+	// The schema stores an analysis whole or not at all (leads_ai_whole).
+	if score != nil {
+		a := &crm.LeadAnalysis{Score: *score, Recommendation: crm.Recommendation(str(rec)), Reason: str(reason),
+			Provider: str(prov), Model: str(model), PromptVersion: str(prompt),
+			Facts: crm.Facts{Source: crm.Source(str(aiSource)), Stage: crm.LeadStage(str(aiStage))}}
+		if analyzedAt != nil {
+			a.AnalyzedAt = analyzedAt.UTC()
+		}
+		if aiMessages != nil {
+			a.Facts.MessagesCount = *aiMessages
+		}
+		if aiHasDomain != nil {
+			a.Facts.HasBusinessDomain = *aiHasDomain
+		}
+		l.AI = a
+	}
+	return &l, nil
+}
+
+// leadArgs returns every column of leadCols in order.
+func leadArgs(l *crm.Lead) []any {
+	var domain any
+	if l.BusinessDomain != "" {
+		domain = l.BusinessDomain
+	}
+	args := []any{l.ID, string(l.Source), string(l.Stage), domain, l.MessagesCount, l.Name, l.Email, l.Phone,
+		l.Company, l.Note, nullID(l.OwnerID)}
+	if a := l.AI; a != nil {
+		args = append(args, a.Score, string(a.Recommendation), a.Reason, a.AnalyzedAt, a.Provider, a.Model,
+			a.PromptVersion, string(a.Facts.Source), string(a.Facts.Stage), a.Facts.MessagesCount,
+			a.Facts.HasBusinessDomain)
+	} else {
+		args = append(args, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil)
+	}
+	return append(args, l.CreatedAt, l.UpdatedAt)
+}
+
+func (db *DB) Lead(ctx context.Context, id string) (*crm.Lead, error) {
+	return getLead(ctx, db.pool, id, "")
+}
+
+func getLead(ctx context.Context, q querier, id, suffix string) (*crm.Lead, error) {
+	if !crm.ValidID(id) {
+		return nil, crm.NotFound("lead")
+	}
+	l, err := scanLead(q.QueryRow(ctx, `SELECT `+leadCols+` FROM leads WHERE id = $1`+suffix, id))
+	if err != nil {
+		return nil, classify("get lead", err, "lead")
+	}
+	return l, nil
+}
+
+func (db *DB) Leads(ctx context.Context, f crm.LeadFilter) ([]*crm.Lead, error) {
+	if f.After != "" && !crm.ValidID(f.After) {
+		return nil, crm.Invalid(crm.FieldError{Field: "cursor", Message: "is not a cursor this service gave out"})
+	}
+	if f.OwnerID != "" && !crm.ValidID(f.OwnerID) {
+		return []*crm.Lead{}, nil // no lead has an owner with such an id
+	}
+	var w where
+	if f.Stage != "" {
+		w.add("stage = $", string(f.Stage))
+	}
+	if f.Source != "" {
+		w.add("source = $", string(f.Source))
+	}
+	if f.OwnerID != "" {
+		w.add("owner_id = $", f.OwnerID)
+	}
+	if f.Q != "" {
+		n := w.arg("%" + likeEscape(f.Q) + "%")
+		w.conds = append(w.conds, fmt.Sprintf(
+			"(name ILIKE %[1]s OR email ILIKE %[1]s OR phone ILIKE %[1]s OR company ILIKE %[1]s OR note ILIKE %[1]s)", n))
+	}
+	if f.After != "" {
+		w.add("id < $", f.After)
+	}
+	sql := `SELECT ` + leadCols + ` FROM leads` + w.sql() + ` ORDER BY id DESC LIMIT ` + w.arg(limit(f.Limit))
+	rows, err := db.pool.Query(ctx, sql, w.args...)
+	if err != nil {
+		return nil, classify("list leads", err, "")
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*crm.Lead, error) { return scanLead(r) })
+	if err != nil {
+		return nil, classify("list leads", err, "")
+	}
+	return out, nil
+}
+
+func (t *tx) LockLead(ctx context.Context, id string) (*crm.Lead, error) {
+	return getLead(ctx, t.q, id, " FOR UPDATE")
+}
+
+func (t *tx) InsertLead(ctx context.Context, l *crm.Lead) error {
+	if err := checkIDs("owner_id", l.ID, l.OwnerID); err != nil {
+		return err
+	}
+	_, err := t.q.Exec(ctx, `INSERT INTO leads (`+leadCols+`) VALUES
+		($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)`,
+		leadArgs(l)...)
+	return classify("insert lead", err, "")
+}
+
+func (t *tx) UpdateLead(ctx context.Context, l *crm.Lead) error {
+	if !crm.ValidID(l.ID) {
+		return crm.NotFound("lead")
+	}
+	if err := checkIDs("owner_id", l.OwnerID); err != nil {
+		return err
+	}
+	// Every mutable column; id, source and created_at never change.
+	args := leadArgs(l)
+	tag, err := t.q.Exec(ctx, `UPDATE leads SET stage = $2, business_domain = $3, messages_count = $4,
+		name = $5, email = $6, phone = $7, company = $8, note = $9, owner_id = $10,
+		ai_score = $11, ai_recommendation = $12, ai_reason = $13, ai_analyzed_at = $14, ai_provider = $15,
+		ai_model = $16, ai_prompt_version = $17, ai_source = $18, ai_stage = $19, ai_messages_count = $20,
+		ai_has_business_domain = $21, updated_at = $22
+		WHERE id = $1`,
+		append(append([]any{args[0]}, args[2:22]...), l.UpdatedAt)...)
+	if err != nil {
+		return classify("update lead", err, "")
+	}
+	if tag.RowsAffected() == 0 {
+		return crm.NotFound("lead")
+	}
+	return nil
+}
+
+// likeEscape escapes the LIKE wildcards (and the escape character itself) so
+// a search for "50%" finds the text "50%", not everything starting with 50.
+func likeEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// where builds a WHERE clause with numbered parameters.
+type where struct {
+	conds []string
+	args  []any
+}
+
+// arg appends a parameter and returns its placeholder.
+func (w *where) arg(v any) string {
+	w.args = append(w.args, v)
+	return "$" + strconv.Itoa(len(w.args))
+}
+
+// add appends a condition ending in "$" completed by the placeholder of v.
+func (w *where) add(cond string, v any) { w.conds = append(w.conds, cond+w.arg(v)[1:]) }
+
+func (w *where) sql() string {
+	if len(w.conds) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(w.conds, " AND ")
+}
+
+// ---- sales ----
+
+// saleSelect reads a sale with its lead's owner, which is not stored on it.
+const saleSelect = `SELECT s.id, s.lead_id, s.stage, s.transferred_by, l.owner_id, s.created_at, s.updated_at
+	FROM sales s JOIN leads l ON l.id = s.lead_id`
+
+func scanSale(row pgx.Row) (*crm.Sale, error) {
+	var s crm.Sale
+	var by, owner *string
+	if err := row.Scan(&s.ID, &s.LeadID, &s.Stage, &by, &owner, &s.CreatedAt, &s.UpdatedAt); err != nil {
+		return nil, err
+	}
+	s.TransferredBy, s.OwnerID = str(by), str(owner)
+	s.CreatedAt, s.UpdatedAt = s.CreatedAt.UTC(), s.UpdatedAt.UTC()
+	return &s, nil
+}
+
+func getSale(ctx context.Context, q querier, col, id, suffix string) (*crm.Sale, error) {
+	if !crm.ValidID(id) {
+		return nil, crm.NotFound("sale")
+	}
+	s, err := scanSale(q.QueryRow(ctx, saleSelect+` WHERE s.`+col+` = $1`+suffix, id))
+	if err != nil {
+		return nil, classify("get sale", err, "sale")
+	}
+	return s, nil
+}
+
+func (db *DB) Sale(ctx context.Context, id string) (*crm.Sale, error) {
+	return getSale(ctx, db.pool, "id", id, "")
+}
+
+func (db *DB) SaleByLead(ctx context.Context, leadID string) (*crm.Sale, error) {
+	return getSale(ctx, db.pool, "lead_id", leadID, "")
+}
+
+func (db *DB) Sales(ctx context.Context, f crm.SaleFilter) ([]*crm.Sale, error) {
+	if f.After != "" && !crm.ValidID(f.After) {
+		return nil, crm.Invalid(crm.FieldError{Field: "cursor", Message: "is not a cursor this service gave out"})
+	}
+	if f.OwnerID != "" && !crm.ValidID(f.OwnerID) {
+		return []*crm.Sale{}, nil
+	}
+	var w where
+	if f.Stage != "" {
+		w.add("s.stage = $", string(f.Stage))
+	}
+	if f.OwnerID != "" {
+		w.add("l.owner_id = $", f.OwnerID)
+	}
+	if f.After != "" {
+		w.add("s.id < $", f.After)
+	}
+	rows, err := db.pool.Query(ctx, saleSelect+w.sql()+` ORDER BY s.id DESC LIMIT `+w.arg(limit(f.Limit)), w.args...)
+	if err != nil {
+		return nil, classify("list sales", err, "")
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*crm.Sale, error) { return scanSale(r) })
+	if err != nil {
+		return nil, classify("list sales", err, "")
+	}
+	return out, nil
+}
+
+func (t *tx) LockSale(ctx context.Context, id string) (*crm.Sale, error) {
+	// OF s: the sale is locked, its lead is only read.
+	return getSale(ctx, t.q, "id", id, " FOR UPDATE OF s")
+}
+
+func (t *tx) InsertSale(ctx context.Context, s *crm.Sale) error {
+	if err := checkIDs("lead_id", s.ID, s.LeadID, s.TransferredBy); err != nil {
+		return err
+	}
+	_, err := t.q.Exec(ctx, `INSERT INTO sales (id, lead_id, stage, transferred_by, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6)`,
+		s.ID, s.LeadID, string(s.Stage), nullID(s.TransferredBy), s.CreatedAt, s.UpdatedAt)
+	return classify("insert sale", err, "")
+}
+
+func (t *tx) UpdateSale(ctx context.Context, s *crm.Sale) error {
+	if !crm.ValidID(s.ID) {
+		return crm.NotFound("sale")
+	}
+	tag, err := t.q.Exec(ctx, `UPDATE sales SET stage = $2, updated_at = $3 WHERE id = $1`,
+		s.ID, string(s.Stage), s.UpdatedAt)
+	if err != nil {
+		return classify("update sale", err, "")
+	}
+	if tag.RowsAffected() == 0 {
+		return crm.NotFound("sale")
+	}
+	return nil
+}
+
+// ---- events ----
+
+const eventCols = `id, lead_id, sale_id, user_id, action, from_state, to_state, actor_id, request_id, data, created_at`
+
+func scanEvent(row pgx.Row) (*crm.Event, error) {
+	var e crm.Event
+	var lead, sale, user, actor *string
+	if err := row.Scan(&e.ID, &lead, &sale, &user, &e.Action, &e.From, &e.To, &actor, &e.RequestID,
+		&e.Data, &e.CreatedAt); err != nil {
+		return nil, err
+	}
+	e.LeadID, e.SaleID, e.UserID, e.ActorID = str(lead), str(sale), str(user), str(actor)
+	e.CreatedAt = e.CreatedAt.UTC()
+	return &e, nil
+}
+
+func (t *tx) InsertEvent(ctx context.Context, e *crm.Event) error {
+	if err := checkIDs("id", e.ID, e.LeadID, e.SaleID, e.UserID, e.ActorID); err != nil {
+		return err
+	}
+	var data any
+	if e.Data != nil {
+		data = e.Data
+	}
+	_, err := t.q.Exec(ctx, `INSERT INTO events (`+eventCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		e.ID, nullID(e.LeadID), nullID(e.SaleID), nullID(e.UserID), e.Action, e.From, e.To, nullID(e.ActorID),
+		e.RequestID, data, e.CreatedAt)
+	return classify("insert event", err, "")
+}
+
+func (db *DB) Events(ctx context.Context, f crm.EventFilter) ([]*crm.Event, error) {
+	if f.After != "" && !crm.ValidID(f.After) {
+		return nil, crm.Invalid(crm.FieldError{Field: "cursor", Message: "is not a cursor this service gave out"})
+	}
+	if (f.LeadID != "" && !crm.ValidID(f.LeadID)) || (f.ActorID != "" && !crm.ValidID(f.ActorID)) {
+		return []*crm.Event{}, nil // nothing refers to such an id
+	}
+	var w where
+	order := " ORDER BY id DESC"
+	if f.LeadID != "" {
+		// A lead's trail is read whole, oldest first.
+		w.add("lead_id = $", f.LeadID)
+		order = " ORDER BY id ASC"
+	} else {
+		if f.ActorID != "" {
+			w.add("actor_id = $", f.ActorID)
+		}
+		if f.Action != "" {
+			w.add("action = $", f.Action)
+		}
+		if !f.Since.IsZero() {
+			w.add("created_at >= $", f.Since)
+		}
+		if !f.Until.IsZero() {
+			w.add("created_at < $", f.Until)
+		}
+		if f.After != "" {
+			w.add("id < $", f.After)
+		}
+	}
+	rows, err := db.pool.Query(ctx, `SELECT `+eventCols+` FROM events`+w.sql()+order+` LIMIT `+w.arg(limit(f.Limit)), w.args...)
+	if err != nil {
+		return nil, classify("list events", err, "")
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*crm.Event, error) { return scanEvent(r) })
+	if err != nil {
+		return nil, classify("list events", err, "")
+	}
+	return out, nil
+}
+
+// ---- analyses ----
+
+const analysisCols = `id, lead_id, actor_id, source, stage, messages_count, has_business_domain, provider, model,
+	prompt_version, score, recommendation, reason, raw_output, error_code, error_message, input_tokens,
+	output_tokens, latency_ms, cost_usd, created_at`
+
+func (t *tx) InsertAnalysis(ctx context.Context, a *crm.AnalysisRecord) error {
+	if err := checkIDs("lead_id", a.ID, a.LeadID, a.ActorID); err != nil {
+		return err
+	}
+	_, err := t.q.Exec(ctx, `INSERT INTO analyses (`+analysisCols+`) VALUES
+		($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`,
+		a.ID, a.LeadID, nullID(a.ActorID), string(a.Facts.Source), string(a.Facts.Stage), a.Facts.MessagesCount,
+		a.Facts.HasBusinessDomain, a.Provider, a.Model, a.PromptVersion, a.Score, string(a.Recommendation),
+		a.Reason, a.RawOutput, a.ErrorCode, a.ErrorMessage, a.InputTokens, a.OutputTokens, a.LatencyMS,
+		a.CostUSD, a.CreatedAt)
+	return classify("insert analysis", err, "")
+}
+
+func (db *DB) Analyses(ctx context.Context, leadID string, n int) ([]*crm.AnalysisRecord, error) {
+	if !crm.ValidID(leadID) {
+		return []*crm.AnalysisRecord{}, nil
+	}
+	rows, err := db.pool.Query(ctx, `SELECT `+analysisCols+` FROM analyses WHERE lead_id = $1
+		ORDER BY id DESC LIMIT $2`, leadID, limit(n))
+	if err != nil {
+		return nil, classify("list analyses", err, "")
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*crm.AnalysisRecord, error) {
+		var a crm.AnalysisRecord
+		var actor *string
+		if err := r.Scan(&a.ID, &a.LeadID, &actor, &a.Facts.Source, &a.Facts.Stage, &a.Facts.MessagesCount,
+			&a.Facts.HasBusinessDomain, &a.Provider, &a.Model, &a.PromptVersion, &a.Score, &a.Recommendation,
+			&a.Reason, &a.RawOutput, &a.ErrorCode, &a.ErrorMessage, &a.InputTokens, &a.OutputTokens,
+			&a.LatencyMS, &a.CostUSD, &a.CreatedAt); err != nil {
+			return nil, err
+		}
+		a.ActorID = str(actor)
+		a.CreatedAt = a.CreatedAt.UTC()
+		return &a, nil
+	})
+	if err != nil {
+		return nil, classify("list analyses", err, "")
+	}
+	return out, nil
+}
+
+// ---- users ----
+
+const userCols = `id, email, name, role, active, password_hash, created_at, updated_at`
+
+func scanUser(row pgx.Row) (*crm.User, error) {
+	var u crm.User
+	if err := row.Scan(&u.ID, &u.Email, &u.Name, &u.Role, &u.Active, &u.PasswordHash, &u.CreatedAt, &u.UpdatedAt); err != nil {
+		return nil, err
+	}
+	u.CreatedAt, u.UpdatedAt = u.CreatedAt.UTC(), u.UpdatedAt.UTC()
+	return &u, nil
+}
+
+func getUser(ctx context.Context, q querier, id, suffix string) (*crm.User, error) {
+	if !crm.ValidID(id) {
+		return nil, crm.NotFound("user")
+	}
+	u, err := scanUser(q.QueryRow(ctx, `SELECT `+userCols+` FROM users WHERE id = $1`+suffix, id))
+	if err != nil {
+		return nil, classify("get user", err, "user")
+	}
+	return u, nil
+}
+
+func (db *DB) User(ctx context.Context, id string) (*crm.User, error) {
+	return getUser(ctx, db.pool, id, "")
+}
+
+func (db *DB) UserByEmail(ctx context.Context, email string) (*crm.User, error) {
+	u, err := scanUser(db.pool.QueryRow(ctx, `SELECT `+userCols+` FROM users WHERE email = $1`, email))
+	if err != nil {
+		return nil, classify("get user by email", err, "user")
+	}
+	return u, nil
+}
+
+func (db *DB) Users(ctx context.Context) ([]*crm.User, error) {
+	rows, err := db.pool.Query(ctx, `SELECT `+userCols+` FROM users ORDER BY email`)
+	if err != nil {
+		return nil, classify("list users", err, "")
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*crm.User, error) { return scanUser(r) })
+	if err != nil {
+		return nil, classify("list users", err, "")
+	}
+	return out, nil
+}
+
+func (db *DB) CountUsers(ctx context.Context) (int, error) {
+	var n int
+	if err := db.pool.QueryRow(ctx, `SELECT count(*) FROM users`).Scan(&n); err != nil {
+		return 0, classify("count users", err, "")
+	}
+	return n, nil
+}
+
+func (t *tx) LockUser(ctx context.Context, id string) (*crm.User, error) {
+	return getUser(ctx, t.q, id, " FOR UPDATE")
+}
+
+func (t *tx) InsertUser(ctx context.Context, u *crm.User) error {
+	if err := checkIDs("id", u.ID); err != nil {
+		return err
+	}
+	_, err := t.q.Exec(ctx, `INSERT INTO users (`+userCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		u.ID, u.Email, u.Name, string(u.Role), u.Active, u.PasswordHash, u.CreatedAt, u.UpdatedAt)
+	return classify("insert user", err, "")
+}
+
+func (t *tx) UpdateUser(ctx context.Context, u *crm.User) error {
+	if !crm.ValidID(u.ID) {
+		return crm.NotFound("user")
+	}
+	tag, err := t.q.Exec(ctx, `UPDATE users SET name = $2, role = $3, active = $4, password_hash = $5, updated_at = $6
+		WHERE id = $1`, u.ID, u.Name, string(u.Role), u.Active, u.PasswordHash, u.UpdatedAt)
+	if err != nil {
+		return classify("update user", err, "")
+	}
+	if tag.RowsAffected() == 0 {
+		return crm.NotFound("user")
+	}
+	return nil
+}
+
+// CountActiveAdmins locks the active admins before counting them: two admins
+// demoting each other at once then serialize (the second sees the first's
+// change, or loses a deadlock as ECONFLICT), so they cannot both succeed.
+func (t *tx) CountActiveAdmins(ctx context.Context) (int, error) {
+	var n int
+	err := t.q.QueryRow(ctx, `SELECT count(*) FROM
+		(SELECT id FROM users WHERE role = 'admin' AND active FOR UPDATE) a`).Scan(&n)
+	if err != nil {
+		return 0, classify("count admins", err, "")
+	}
+	return n, nil
+}
+
+// ---- sign-in throttling ----
+
+func (db *DB) LoginFailures(ctx context.Context, email string, since time.Time) (int, error) {
+	var n int
+	err := db.pool.QueryRow(ctx, `SELECT count(*) FROM login_failures WHERE email = $1 AND at >= $2`,
+		email, since).Scan(&n)
+	if err != nil {
+		return 0, classify("count login failures", err, "")
+	}
+	return n, nil
+}
+
+// RecordLoginFailure also prunes the email's failures older than a day, in the
+// same statement, so the table stays small without a sweeper.
+func (db *DB) RecordLoginFailure(ctx context.Context, email string, at time.Time) error {
+	_, err := db.pool.Exec(ctx, `WITH old AS (
+			DELETE FROM login_failures WHERE email = $1 AND at < $3
+		)
+		INSERT INTO login_failures (email, at) VALUES ($1, $2)`, email, at, at.Add(-24*time.Hour))
+	return classify("record login failure", err, "")
+}
+
+func (db *DB) ClearLoginFailures(ctx context.Context, email string) error {
+	_, err := db.pool.Exec(ctx, `DELETE FROM login_failures WHERE email = $1`, email)
+	return classify("clear login failures", err, "")
+}
+
+// ---- settings ----
+
+// EnsureSetting inserts then reads in two statements: the read gets a fresh
+// snapshot, so it sees a value a concurrent caller committed while the insert
+// waited on it (a single CTE statement would not).
+func (db *DB) EnsureSetting(ctx context.Context, key, value string) (string, error) {
+	if _, err := db.pool.Exec(ctx, `INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`,
+		key, value); err != nil {
+		return "", classify("ensure setting", err, "")
+	}
+	var v string
+	if err := db.pool.QueryRow(ctx, `SELECT value FROM settings WHERE key = $1`, key).Scan(&v); err != nil {
+		return "", classify("ensure setting", err, "setting")
+	}
+	return v, nil
+}
