@@ -1,0 +1,114 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+
+	"github.com/crmleads/crm"
+)
+
+// A sale's owner is its lead's owner, read through the join.
+const saleSelect = `SELECT s.id, s.lead_id, s.stage, s.transferred_by, l.owner_id, s.created_at, s.updated_at
+	FROM sales s JOIN leads l ON l.id = s.lead_id`
+
+const (
+	qSale       = saleSelect + ` WHERE s.id = ?`
+	qSaleByLead = saleSelect + ` WHERE s.lead_id = ?`
+	qSaleIns    = `INSERT INTO sales (id, lead_id, stage, transferred_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)`
+	qSaleUpd    = `UPDATE sales SET stage = ?, updated_at = ? WHERE id = ?`
+)
+
+func scanSale(r scanner) (*crm.Sale, error) {
+	var (
+		s                crm.Sale
+		by, owner        sql.NullString
+		created, updated string
+	)
+	if err := r.Scan(&s.ID, &s.LeadID, &s.Stage, &by, &owner, &created, &updated); err != nil {
+		return nil, err
+	}
+	s.TransferredBy, s.OwnerID = by.String, owner.String
+	var err error
+	if s.CreatedAt, err = parseTime(created); err != nil {
+		return nil, err
+	}
+	if s.UpdatedAt, err = parseTime(updated); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+// Sale returns the sale with the given id.
+func (db *DB) Sale(ctx context.Context, id string) (*crm.Sale, error) {
+	row, err := db.queryRow(ctx, qSale, id)
+	if err != nil {
+		return nil, mapErr("sale", "sale", err)
+	}
+	s, err := scanSale(row)
+	return s, mapErr("sale", "sale", err)
+}
+
+// SaleByLead returns the sale of a lead.
+func (db *DB) SaleByLead(ctx context.Context, leadID string) (*crm.Sale, error) {
+	row, err := db.queryRow(ctx, qSaleByLead, leadID)
+	if err != nil {
+		return nil, mapErr("sale by lead", "sale", err)
+	}
+	s, err := scanSale(row)
+	return s, mapErr("sale by lead", "sale", err)
+}
+
+// Sales returns up to f.Limit sales matching f, newest first.
+func (db *DB) Sales(ctx context.Context, f crm.SaleFilter) ([]*crm.Sale, error) {
+	var (
+		where []string
+		args  []any
+	)
+	if f.Stage != "" {
+		where, args = append(where, "s.stage = ?"), append(args, string(f.Stage))
+	}
+	if f.OwnerID != "" {
+		where, args = append(where, "l.owner_id = ?"), append(args, f.OwnerID)
+	}
+	if f.After != "" {
+		where, args = append(where, "s.id < ?"), append(args, f.After)
+	}
+	query := saleSelect
+	if len(where) > 0 {
+		query += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	query += ` ORDER BY s.id DESC LIMIT ?`
+	args = append(args, f.Limit)
+	rows, err := db.query(ctx, query, args...)
+	if err != nil {
+		return nil, mapErr("sales", "", err)
+	}
+	defer rows.Close()
+	var out []*crm.Sale
+	for rows.Next() {
+		s, err := scanSale(rows)
+		if err != nil {
+			return nil, mapErr("sales", "", err)
+		}
+		out = append(out, s)
+	}
+	return out, mapErr("sales", "", rows.Err())
+}
+
+// LockSale reads a sale, with its lead's owner, inside the write transaction.
+func (t *tx) LockSale(ctx context.Context, id string) (*crm.Sale, error) {
+	s, err := scanSale(t.queryRow(ctx, qSale, id))
+	return s, mapErr("lock sale", "sale", err)
+}
+
+// InsertSale adds a sale; a second sale for a lead is ECONFLICT.
+func (t *tx) InsertSale(ctx context.Context, s *crm.Sale) error {
+	return mapErr("insert sale", "", t.exec(ctx, qSaleIns,
+		s.ID, s.LeadID, string(s.Stage), nullStr(s.TransferredBy), fmtTime(s.CreatedAt), fmtTime(s.UpdatedAt)))
+}
+
+// UpdateSale writes the stage and updated_at of s.
+func (t *tx) UpdateSale(ctx context.Context, s *crm.Sale) error {
+	return mapErr("update sale", "sale", t.execOne(ctx, qSaleUpd, string(s.Stage), fmtTime(s.UpdatedAt), s.ID))
+}

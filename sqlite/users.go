@@ -1,0 +1,168 @@
+package sqlite
+
+import (
+	"context"
+	"time"
+
+	"github.com/crmleads/crm"
+)
+
+const userCols = `id, email, name, role, active, password_hash, created_at, updated_at`
+
+const (
+	qUser         = `SELECT ` + userCols + ` FROM users WHERE id = ?`
+	qUserByEmail  = `SELECT ` + userCols + ` FROM users WHERE email = ?`
+	qUsers        = `SELECT ` + userCols + ` FROM users ORDER BY email`
+	qUserCount    = `SELECT count(*) FROM users`
+	qUserIns      = `INSERT INTO users (` + userCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+	qUserUpd      = `UPDATE users SET name = ?, role = ?, active = ?, password_hash = ?, updated_at = ? WHERE id = ?`
+	qActiveAdmins = `SELECT count(*) FROM users WHERE role = 'admin' AND active = 1`
+
+	qFailCount  = `SELECT count(*) FROM login_failures WHERE email = ? AND at >= ?`
+	qFailIns    = `INSERT INTO login_failures (email, at) VALUES (?, ?)`
+	qFailPrune  = `DELETE FROM login_failures WHERE email = ? AND at < ?`
+	qFailClear  = `DELETE FROM login_failures WHERE email = ?`
+	qSettingIns = `INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`
+	qSetting    = `SELECT value FROM settings WHERE key = ?`
+)
+
+// txQueries are the statements Tx runs, prepared ahead by prepareTx.
+var txQueries = []string{qLead, qLeadIns, qLeadUpd, qSale, qSaleIns, qSaleUpd, qEventIns, qAnalysisIns,
+	qUser, qUserIns, qUserUpd, qActiveAdmins}
+
+func scanUser(r scanner) (*crm.User, error) {
+	var (
+		u                crm.User
+		active           int64
+		created, updated string
+	)
+	if err := r.Scan(&u.ID, &u.Email, &u.Name, &u.Role, &active, &u.PasswordHash, &created, &updated); err != nil {
+		return nil, err
+	}
+	u.Active = active != 0
+	var err error
+	if u.CreatedAt, err = parseTime(created); err != nil {
+		return nil, err
+	}
+	if u.UpdatedAt, err = parseTime(updated); err != nil {
+		return nil, err
+	}
+	return &u, nil
+}
+
+// User returns the user with the given id.
+func (db *DB) User(ctx context.Context, id string) (*crm.User, error) {
+	row, err := db.queryRow(ctx, qUser, id)
+	if err != nil {
+		return nil, mapErr("user", "user", err)
+	}
+	u, err := scanUser(row)
+	return u, mapErr("user", "user", err)
+}
+
+// UserByEmail returns the user with the given (normalized) email.
+func (db *DB) UserByEmail(ctx context.Context, email string) (*crm.User, error) {
+	row, err := db.queryRow(ctx, qUserByEmail, email)
+	if err != nil {
+		return nil, mapErr("user by email", "user", err)
+	}
+	u, err := scanUser(row)
+	return u, mapErr("user by email", "user", err)
+}
+
+// Users returns every user, by email.
+func (db *DB) Users(ctx context.Context) ([]*crm.User, error) {
+	rows, err := db.query(ctx, qUsers)
+	if err != nil {
+		return nil, mapErr("users", "", err)
+	}
+	defer rows.Close()
+	var out []*crm.User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, mapErr("users", "", err)
+		}
+		out = append(out, u)
+	}
+	return out, mapErr("users", "", rows.Err())
+}
+
+// CountUsers returns the number of users.
+func (db *DB) CountUsers(ctx context.Context) (int, error) {
+	return db.count(ctx, "count users", qUserCount)
+}
+
+func (db *DB) count(ctx context.Context, op, query string, args ...any) (int, error) {
+	row, err := db.queryRow(ctx, query, args...)
+	if err != nil {
+		return 0, mapErr(op, "", err)
+	}
+	var n int
+	return n, mapErr(op, "", row.Scan(&n))
+}
+
+// LockUser reads a user inside the write transaction.
+func (t *tx) LockUser(ctx context.Context, id string) (*crm.User, error) {
+	u, err := scanUser(t.queryRow(ctx, qUser, id))
+	return u, mapErr("lock user", "user", err)
+}
+
+// InsertUser adds a user; a taken email is ECONFLICT/CodeEmailTaken.
+func (t *tx) InsertUser(ctx context.Context, u *crm.User) error {
+	return mapErr("insert user", "", t.exec(ctx, qUserIns,
+		u.ID, u.Email, u.Name, string(u.Role), boolInt(u.Active), u.PasswordHash, fmtTime(u.CreatedAt), fmtTime(u.UpdatedAt)))
+}
+
+// UpdateUser writes the name, role, active flag, password hash and
+// updated_at of u.
+func (t *tx) UpdateUser(ctx context.Context, u *crm.User) error {
+	return mapErr("update user", "user", t.execOne(ctx, qUserUpd,
+		u.Name, string(u.Role), boolInt(u.Active), u.PasswordHash, fmtTime(u.UpdatedAt), u.ID))
+}
+
+// CountActiveAdmins counts active admins, as the transaction sees them.
+func (t *tx) CountActiveAdmins(ctx context.Context) (int, error) {
+	var n int
+	err := t.queryRow(ctx, qActiveAdmins).Scan(&n)
+	return n, mapErr("count active admins", "", err)
+}
+
+// LoginFailures counts failed sign-ins for email since the given time.
+func (db *DB) LoginFailures(ctx context.Context, email string, since time.Time) (int, error) {
+	return db.count(ctx, "login failures", qFailCount, email, fmtTime(since))
+}
+
+// loginFailureKeep is how long failed sign-ins are kept: longer than any
+// lock-out window.
+const loginFailureKeep = 24 * time.Hour
+
+// RecordLoginFailure records a failed sign-in and forgets that email's
+// failures older than a day, so the table stays small.
+func (db *DB) RecordLoginFailure(ctx context.Context, email string, at time.Time) error {
+	if err := db.exec(ctx, qFailIns, email, fmtTime(at)); err != nil {
+		return mapErr("record login failure", "", err)
+	}
+	return mapErr("prune login failures", "", db.exec(ctx, qFailPrune, email, fmtTime(at.Add(-loginFailureKeep))))
+}
+
+// ClearLoginFailures forgets every failed sign-in for email.
+func (db *DB) ClearLoginFailures(ctx context.Context, email string) error {
+	return mapErr("clear login failures", "", db.exec(ctx, qFailClear, email))
+}
+
+// EnsureSetting stores value under key unless the key exists and returns the
+// stored value. Both statements run on the writer connection, so the read
+// follows the insert of any concurrent caller in this process.
+func (db *DB) EnsureSetting(ctx context.Context, key, value string) (string, error) {
+	if err := db.exec(ctx, qSettingIns, key, value); err != nil {
+		return "", mapErr("ensure setting", "", err)
+	}
+	s, err := db.stmt(ctx, true, qSetting)
+	if err != nil {
+		return "", mapErr("ensure setting", "setting", err)
+	}
+	var v string
+	err = s.QueryRowContext(ctx, key).Scan(&v)
+	return v, mapErr("ensure setting", "setting", err)
+}
