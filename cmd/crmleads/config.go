@@ -1,0 +1,164 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/joho/godotenv"
+
+	"github.com/crmleads/crm"
+	"github.com/crmleads/crm/ai"
+)
+
+// config is the service's configuration, read from the environment and an
+// optional .env file in the working directory (the environment wins).
+type config struct {
+	Addr          string
+	DatabaseURL   string
+	AI            ai.Config
+	MinScore      float64
+	Domains       []string
+	AdminEmail    string
+	AdminPassword string
+	JWTSecret     string
+	TokenTTL      time.Duration
+	CORSOrigins   []string
+	LogFormat     string
+	LogLevel      string
+	BcryptCost    int
+}
+
+// envWithDotenv returns a getenv that falls back to the .env file's values.
+func envWithDotenv(getenv func(string) string) (func(string) string, error) {
+	file := map[string]string{}
+	if _, err := os.Stat(".env"); err == nil {
+		m, err := godotenv.Read(".env")
+		if err != nil {
+			return nil, fmt.Errorf(".env: %w", err)
+		}
+		file = m
+	}
+	return func(k string) string {
+		if v := getenv(k); v != "" {
+			return v
+		}
+		return file[k]
+	}, nil
+}
+
+// loadConfig reads and checks the configuration; an error names the variable.
+func loadConfig(getenv func(string) string) (config, error) {
+	c := config{
+		Addr:          or(getenv("CRM_ADDR"), ":8000"),
+		DatabaseURL:   or(getenv("DATABASE_URL"), "sqlite:data/crm-leads.db"),
+		AdminEmail:    getenv("CRM_ADMIN_EMAIL"),
+		AdminPassword: getenv("CRM_ADMIN_PASSWORD"),
+		JWTSecret:     getenv("CRM_JWT_SECRET"),
+		LogFormat:     or(getenv("CRM_LOG_FORMAT"), "text"),
+		LogLevel:      or(getenv("CRM_LOG_LEVEL"), "info"),
+		AI: ai.Config{
+			Provider:      getenv("CRM_AI_PROVIDER"),
+			APIKey:        getenv("ANTHROPIC_API_KEY"),
+			BaseURL:       getenv("ANTHROPIC_BASE_URL"),
+			Model:         getenv("CRM_AI_MODEL"),
+			PromptVersion: getenv("CRM_AI_PROMPT_VERSION"),
+		},
+	}
+	var err error
+	if c.AI.Timeout, err = duration(getenv, "CRM_AI_TIMEOUT", 20*time.Second); err != nil {
+		return c, err
+	}
+	if c.TokenTTL, err = duration(getenv, "CRM_TOKEN_TTL", time.Hour); err != nil {
+		return c, err
+	}
+	switch c.AI.Provider {
+	case "", "claude", "baseline":
+	default:
+		return c, fmt.Errorf("CRM_AI_PROVIDER: %q is not claude or baseline", c.AI.Provider)
+	}
+	if c.AI.Provider == "claude" && c.AI.APIKey == "" {
+		return c, fmt.Errorf("CRM_AI_PROVIDER: claude needs ANTHROPIC_API_KEY")
+	}
+	c.MinScore = crm.DefaultMinScore
+	if v := getenv("CRM_TRANSFER_MIN_SCORE"); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f <= 0 || f > 1 {
+			return c, fmt.Errorf("CRM_TRANSFER_MIN_SCORE: %q is not a number in (0, 1]", v)
+		}
+		c.MinScore = f
+	}
+	c.Domains = list(or(getenv("CRM_BUSINESS_DOMAINS"), "first,second,third"))
+	if len(c.Domains) == 0 {
+		return c, fmt.Errorf("CRM_BUSINESS_DOMAINS: the catalog is empty")
+	}
+	for _, d := range c.Domains {
+		if len(d) > crm.MaxDomainLength {
+			return c, fmt.Errorf("CRM_BUSINESS_DOMAINS: %q is longer than %d characters", d, crm.MaxDomainLength)
+		}
+	}
+	if !strings.HasPrefix(c.DatabaseURL, "sqlite:") && !strings.HasPrefix(c.DatabaseURL, "postgres://") &&
+		!strings.HasPrefix(c.DatabaseURL, "postgresql://") {
+		return c, fmt.Errorf("DATABASE_URL: %q is neither sqlite:PATH nor postgres://…", c.DatabaseURL)
+	}
+	if c.JWTSecret != "" && len(c.JWTSecret) < 32 {
+		return c, fmt.Errorf("CRM_JWT_SECRET: must be at least 32 characters")
+	}
+	if (c.AdminEmail == "") != (c.AdminPassword == "") {
+		return c, fmt.Errorf("CRM_ADMIN_EMAIL and CRM_ADMIN_PASSWORD: set both or neither")
+	}
+	if c.AdminPassword != "" && len([]rune(c.AdminPassword)) < crm.MinPasswordLength {
+		return c, fmt.Errorf("CRM_ADMIN_PASSWORD: must be at least %d characters", crm.MinPasswordLength)
+	}
+	c.CORSOrigins = list(getenv("CRM_CORS_ORIGINS"))
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		return c, fmt.Errorf("CRM_LOG_FORMAT: %q is not text or json", c.LogFormat)
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return c, fmt.Errorf("CRM_LOG_LEVEL: %q is not debug, info, warn or error", c.LogLevel)
+	}
+	c.BcryptCost = 0
+	if v := getenv("CRM_BCRYPT_COST"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 4 || n > 31 {
+			return c, fmt.Errorf("CRM_BCRYPT_COST: %q is not a number from 4 to 31", v)
+		}
+		c.BcryptCost = n
+	}
+	return c, nil
+}
+
+func or(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+func list(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func duration(getenv func(string) string, key string, def time.Duration) (time.Duration, error) {
+	v := getenv(key)
+	if v == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%s: %q is not a positive duration like 20s", key, v)
+	}
+	return d, nil
+}

@@ -1,0 +1,252 @@
+// Command crmleads runs the CRM leads service: `crmleads` or `crmleads serve`
+// migrates the database and serves the API and the web app; `crmleads migrate
+// up|down|status`, `crmleads user add`, `crmleads version` do what they say.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/crmleads/crm"
+	"github.com/crmleads/crm/ai"
+	"github.com/crmleads/crm/auth"
+	"github.com/crmleads/crm/postgres"
+	"github.com/crmleads/crm/sqlite"
+	"github.com/crmleads/crm/web"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args, os.Getenv, os.Stdin, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "crmleads:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `usage:
+  crmleads [serve]                      migrate the database, then serve
+  crmleads migrate up|down|status       manage the schema
+  crmleads user add --email E --role R [--name N]   add a user; the password is read from stdin
+  crmleads version`
+
+// run is the whole program, with its environment passed in so that tests can
+// start it for real with a fake one.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	cmd := "serve"
+	if len(args) > 1 {
+		cmd = args[1]
+	}
+	if cmd == "version" {
+		fmt.Fprintln(stdout, "crmleads", version)
+		return nil
+	}
+	if cmd != "serve" && cmd != "migrate" && cmd != "user" {
+		return fmt.Errorf("unknown command %q\n%s", cmd, usage)
+	}
+	getenv, err := envWithDotenv(getenv)
+	if err != nil {
+		return err
+	}
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, stderr)
+	st, err := openStore(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	switch cmd {
+	case "migrate":
+		if len(args) < 3 {
+			return errors.New(usage)
+		}
+		return st.Migrate(ctx, args[2], stdout)
+	case "user":
+		if err := st.Migrate(ctx, "up", io.Discard); err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+		return userCommand(ctx, args[2:], st, cfg, stdin, stdout)
+	}
+	return serve(ctx, cfg, st, log)
+}
+
+// migratingStore is a store that can also manage its schema.
+type migratingStore interface {
+	crm.Store
+	Migrate(ctx context.Context, cmd string, w io.Writer) error
+}
+
+func openStore(ctx context.Context, url string) (migratingStore, error) {
+	if path, ok := strings.CutPrefix(url, "sqlite:"); ok {
+		db, err := sqlite.Open(ctx, path)
+		if err != nil {
+			return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+		}
+		return db, nil
+	}
+	db, err := postgres.Open(ctx, url)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	return db, nil
+}
+
+func newLogger(cfg config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func newService(cfg config, st crm.Store) (*crm.Service, error) {
+	scorer, err := ai.New(cfg.AI)
+	if err != nil {
+		return nil, fmt.Errorf("AI: %w", err)
+	}
+	return crm.NewService(crm.Config{Store: st, Scorer: scorer, Hasher: auth.Bcrypt{Cost: cfg.BcryptCost},
+		MinScore: cfg.MinScore, Domains: cfg.Domains}), nil
+}
+
+func serve(ctx context.Context, cfg config, st migratingStore, log *slog.Logger) error {
+	// Concurrent replicas may start at once: the PostgreSQL store serializes
+	// migrations with an advisory lock.
+	if err := st.Migrate(ctx, "up", io.Discard); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	svc, err := newService(cfg, st)
+	if err != nil {
+		return err
+	}
+	if err := bootstrapAdmin(ctx, cfg, svc, log); err != nil {
+		return err
+	}
+	key, err := auth.SigningKey(ctx, st, cfg.JWTSecret)
+	if err != nil {
+		return err
+	}
+	deps := web.Deps{Service: svc, Tokens: auth.NewTokens(key, cfg.TokenTTL), Logger: log, Version: version,
+		CORSOrigins: cfg.CORSOrigins}
+	mountPages(&deps)
+	srv := &http.Server{
+		Addr:              cfg.Addr,
+		Handler:           web.NewServer(deps),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      90 * time.Second, // longer than the bound on an AI call
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("CRM_ADDR: %w", err)
+	}
+	log.Info("listening", "addr", ln.Addr().String(), "database", dbKind(cfg.DatabaseURL),
+		"ai_provider", aiProvider(cfg.AI), "version", version)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	// Graceful shutdown: stop accepting, let in-flight requests finish.
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+func dbKind(url string) string {
+	if strings.HasPrefix(url, "sqlite:") {
+		return "sqlite"
+	}
+	return "postgres"
+}
+
+func aiProvider(c ai.Config) string {
+	if c.Provider != "" {
+		return c.Provider
+	}
+	if c.APIKey != "" {
+		return "claude"
+	}
+	return "baseline"
+}
+
+// bootstrapAdmin creates the first admin on an empty database: the configured
+// one, or admin@localhost with a random password printed once to the log.
+func bootstrapAdmin(ctx context.Context, cfg config, svc *crm.Service, log *slog.Logger) error {
+	email, password := cfg.AdminEmail, cfg.AdminPassword
+	generated := email == ""
+	if generated {
+		b := make([]byte, 15)
+		_, _ = rand.Read(b)
+		email, password = "admin@localhost", base64.RawURLEncoding.EncodeToString(b)
+	}
+	created, err := svc.Bootstrap(ctx, email, password)
+	if err != nil {
+		return fmt.Errorf("create the first admin: %w", err)
+	}
+	if created && generated {
+		log.Warn("created the first admin; this password is shown only once, change it after signing in",
+			"email", email, "password", password)
+	} else if created {
+		log.Info("created the first admin", "email", email)
+	}
+	return nil
+}
+
+func userCommand(ctx context.Context, args []string, st crm.Store, cfg config, stdin io.Reader, stdout io.Writer) error {
+	if len(args) == 0 || args[0] != "add" {
+		return errors.New(usage)
+	}
+	fs := flag.NewFlagSet("user add", flag.ContinueOnError)
+	email := fs.String("email", "", "email (required)")
+	role := fs.String("role", "manager", "manager, senior_manager or admin")
+	name := fs.String("name", "", "display name")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	pw, err := io.ReadAll(io.LimitReader(stdin, 4096))
+	if err != nil {
+		return fmt.Errorf("read the password from stdin: %w", err)
+	}
+	svc, err := newService(cfg, st)
+	if err != nil {
+		return err
+	}
+	u, err := svc.CreateUser(crm.WithActor(ctx, crm.System), crm.UserInput{Email: *email, Name: *name,
+		Role: crm.Role(*role), Password: strings.TrimRight(string(pw), "\r\n")})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "created %s %s (%s)\n", u.Role, u.Email, u.ID)
+	return nil
+}

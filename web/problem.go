@@ -1,0 +1,171 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/crmleads/crm"
+)
+
+// Problem is an RFC 9457 problem document with the service's extensions: a
+// machine-readable code, the invalid fields and the transfer blockers.
+type Problem struct {
+	Type      string           `json:"type" doc:"URI reference identifying the problem type"`
+	Title     string           `json:"title"`
+	Status    int              `json:"status"`
+	Detail    string           `json:"detail"`
+	Code      string           `json:"code" doc:"Machine-readable code, e.g. validation_failed, invalid_transition, transfer_blocked, lead_closed"`
+	Errors    []crm.FieldError `json:"errors,omitempty" doc:"The invalid fields, for validation errors"`
+	Blockers  []string         `json:"blockers,omitempty" doc:"Every unmet transfer condition, for transfer_blocked"`
+	RequestID string           `json:"request_id,omitempty"`
+
+	retryAfter time.Duration
+}
+
+func (p *Problem) Error() string  { return p.Code + ": " + p.Detail }
+func (p *Problem) GetStatus() int { return p.Status }
+
+// ContentType makes huma send problems as application/problem+json.
+func (p *Problem) ContentType(ct string) string {
+	if ct == "application/json" || ct == "" {
+		return "application/problem+json"
+	}
+	return ct
+}
+
+// GetHeaders adds Retry-After where the wait is known.
+func (p *Problem) GetHeaders() http.Header {
+	if p.retryAfter <= 0 {
+		return nil
+	}
+	secs := int((p.retryAfter + time.Second - 1) / time.Second)
+	return http.Header{"Retry-After": {strconv.Itoa(secs)}}
+}
+
+// statusOf maps a domain error kind to its HTTP status.
+var statusOf = map[string]int{
+	crm.EINVALID:      http.StatusUnprocessableEntity,
+	crm.ENOTFOUND:     http.StatusNotFound,
+	crm.ECONFLICT:     http.StatusConflict,
+	crm.EUNAUTHORIZED: http.StatusUnauthorized,
+	crm.EFORBIDDEN:    http.StatusForbidden,
+	crm.ETOOMANY:      http.StatusTooManyRequests,
+	crm.EBADGATEWAY:   http.StatusBadGateway,
+	crm.EUNAVAILABLE:  http.StatusServiceUnavailable,
+	crm.EINTERNAL:     http.StatusInternalServerError,
+}
+
+func problemType(code string) string { return "urn:crmleads:problem:" + code }
+
+// problemFrom turns any error into a Problem. Only *crm.Error messages reach
+// the client; anything else is internal and is described generically, its
+// cause going to the access log through the request's info.
+func problemFrom(ctx context.Context, err error) *Problem {
+	var p *Problem
+	if errors.As(err, &p) {
+		return p
+	}
+	var e *crm.Error
+	if !errors.As(err, &e) {
+		e = &crm.Error{Kind: crm.EINTERNAL, Code: "internal", Message: "something went wrong on our side; it has been logged", Cause: err}
+	}
+	status := statusOf[e.Kind]
+	if status == 0 {
+		status = http.StatusInternalServerError
+	}
+	if status >= 500 && e.Cause != nil {
+		noteError(ctx, e.Cause)
+	} else if status == 500 {
+		noteError(ctx, e)
+	}
+	return &Problem{Type: problemType(e.Code), Title: http.StatusText(status), Status: status, Detail: e.Message,
+		Code: e.Code, Errors: e.Fields, Blockers: e.Blockers, RequestID: requestID(ctx), retryAfter: e.RetryAfter}
+}
+
+// fieldOf turns a huma error location ("body.messages_count", "query.limit")
+// into the field name a client sent.
+func fieldOf(loc string) string {
+	for _, p := range []string{"body.", "query.", "path.", "header."} {
+		if strings.HasPrefix(loc, p) {
+			return loc[len(p):]
+		}
+	}
+	return loc
+}
+
+// hugaError replaces huma's error constructor so that every error huma writes
+// (validation, malformed JSON, too large, unknown content type) and every
+// error a handler returns is one of our problems. Malformed JSON and a missing
+// body are 422 here, like every other invalid body.
+func humaError(hctx huma.Context, status int, msg string, errs ...error) huma.StatusError {
+	var ctx context.Context = context.Background()
+	if hctx != nil {
+		ctx = hctx.Context()
+	}
+	for _, err := range errs {
+		var e *crm.Error
+		var p *Problem
+		if errors.As(err, &e) || errors.As(err, &p) {
+			return problemFrom(ctx, err)
+		}
+	}
+	if status >= 500 {
+		return problemFrom(ctx, errors.Join(append([]error{errors.New(msg)}, errs...)...))
+	}
+	code := crm.CodeValidation
+	switch status {
+	case http.StatusBadRequest:
+		status = http.StatusUnprocessableEntity
+	case http.StatusRequestEntityTooLarge:
+		code = "body_too_large"
+		msg = "the request body is larger than 1 MiB"
+	case http.StatusUnsupportedMediaType:
+		code = "unsupported_media_type"
+	case http.StatusNotAcceptable:
+		code = "not_acceptable"
+	case http.StatusNotFound:
+		code = crm.CodeNotFound
+	}
+	var fields []crm.FieldError
+	for _, err := range errs {
+		if err == nil {
+			continue
+		}
+		var d huma.ErrorDetailer
+		if errors.As(err, &d) {
+			det := d.ErrorDetail()
+			fields = append(fields, crm.FieldError{Field: fieldOf(det.Location), Message: det.Message})
+		} else if status != http.StatusRequestEntityTooLarge {
+			fields = append(fields, crm.FieldError{Field: "body", Message: err.Error()})
+		}
+	}
+	if len(fields) == 1 {
+		msg = fields[0].Field + ": " + fields[0].Message
+	} else if msg == "validation failed" {
+		msg = "the request is invalid"
+	}
+	return &Problem{Type: problemType(code), Title: http.StatusText(status), Status: status, Detail: msg, Code: code,
+		Errors: fields, RequestID: requestID(ctx)}
+}
+
+func init() {
+	huma.NewErrorWithContext = humaError
+	huma.NewError = func(status int, msg string, errs ...error) huma.StatusError {
+		return humaError(nil, status, msg, errs...)
+	}
+}
+
+// writeProblem writes a problem outside huma (middleware, fallbacks).
+func writeProblem(w http.ResponseWriter, r *http.Request, err error) {
+	p := problemFrom(r.Context(), err)
+	for k, v := range p.GetHeaders() {
+		w.Header()[k] = v
+	}
+	writeJSON(w, p.Status, "application/problem+json", p)
+}

@@ -1,0 +1,110 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humago"
+)
+
+// addRoutes lists the whole HTTP surface of the API in one place.
+func addRoutes(mux *http.ServeMux, d Deps, m *metrics) {
+	api := newAPI(mux, d)
+
+	// Health and description: no authentication.
+	register(api, health, "GET", "/healthz", "Liveness", handleHealthz(), public)
+	register(api, health, "GET", "/readyz", "Readiness: database reachable, migrations applied", handleReadyz(d), public)
+	mux.Handle("GET /docs", handleDocs())
+	mux.Handle("GET /docs/", handleDocs())
+	mux.Handle("GET /metrics", m)
+
+	register(api, users, "POST", "/auth/login", "Sign in and get a bearer token", handleLogin(d), public, errs(401, 422, 429))
+
+	register(api, leads, "POST", "/leads", "Create a lead", handleLeadCreate(d), created, errs(403, 413, 422))
+	register(api, leads, "GET", "/leads", "List leads (keyset pagination: follow the Link rel=next header)", handleLeadList(d), errs(422))
+	register(api, leads, "GET", "/leads/{id}", "Get a lead", handleLeadGet(d), errs(404))
+	register(api, leads, "PATCH", "/leads/{id}", "Edit contact fields, business domain or owner", handleLeadUpdate(d), errs(403, 404, 409, 413, 422))
+	register(api, leads, "PATCH", "/leads/{id}/messages", "Set the number of communications", handleLeadMessages(d), errs(404, 409, 413, 422))
+	register(api, leads, "PATCH", "/leads/{id}/stage", "Move the lead one stage", handleLeadStage(d), errs(404, 409, 413, 422))
+	register(api, leads, "GET", "/leads/{id}/transfer-check", "Which transfer conditions are unmet", handleTransferCheck(d), errs(404))
+	register(api, leads, "POST", "/leads/{id}/transfer", "Transfer the lead to sales (creates the sale)", handleTransfer(d), created, errs(404, 409))
+	register(api, leads, "GET", "/leads/{id}/sale", "The sale made from the lead", handleLeadSale(d), errs(404))
+	register(api, leads, "GET", "/leads/{id}/events", "Audit trail of the lead and its sale, oldest first", handleLeadEvents(d), errs(404))
+	register(api, ai, "POST", "/leads/{id}/analyze", "Ask the AI for an independent score (explicit only)", handleAnalyze(d), errs(404, 409, 502))
+	register(api, ai, "GET", "/leads/{id}/analyses", "Analysis log of the lead, newest first", handleAnalyses(d), errs(404))
+
+	register(api, sales, "GET", "/sales", "List sales", handleSaleList(d), errs(422))
+	register(api, sales, "GET", "/sales/{id}", "Get a sale", handleSaleGet(d), errs(404))
+	register(api, sales, "PATCH", "/sales/{id}/stage", "Move the sale one stage", handleSaleStage(d), errs(404, 409, 413, 422))
+
+	register(api, users, "GET", "/me", "The signed-in user", handleMe(d))
+	register(api, users, "GET", "/users", "List users (admin)", handleUserList(d), errs(403))
+	register(api, users, "POST", "/users", "Create a user (admin)", handleUserCreate(d), created, errs(403, 409, 413, 422))
+	register(api, users, "PATCH", "/users/{id}", "Edit a user: name, role, active, password (admin)", handleUserUpdate(d), errs(403, 404, 409, 413, 422))
+	register(api, users, "GET", "/audit", "The audit trail, newest first (senior managers and admins)", handleAudit(d), errs(403, 422))
+
+	// Anything else under the API is a problem document, not an HTML 404.
+	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, r, notFoundRoute)
+	}))
+}
+
+const (
+	health = "health"
+	leads  = "leads"
+	ai     = "ai"
+	sales  = "sales"
+	users  = "users"
+)
+
+// Operation options.
+func public(op *huma.Operation)  { op.Security = []map[string][]string{} }
+func created(op *huma.Operation) { op.DefaultStatus = http.StatusCreated }
+
+func newAPI(mux *http.ServeMux, d Deps) huma.API {
+	cfg := huma.DefaultConfig("CRM Leads API", d.Version)
+	cfg.CreateHooks = nil // no $schema links: they would clash with our Link: rel="next"
+	cfg.DocsPath = ""     // served by handleDocs from embedded assets, not a CDN
+	cfg.SchemasPath = ""
+	cfg.OpenAPIPath = "/openapi"
+	cfg.Info.Description = "Leads move new → contacted → qualified; an explicit AI analysis scores them; " +
+		"a person transfers qualified, analyzed leads (score ≥ threshold) to sales, where a deal moves " +
+		"new → kyc → agreement → paid (or lost). Errors are RFC 9457 problem documents with a `code`."
+	cfg.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
+		"bearer": {Type: "http", Scheme: "bearer", BearerFormat: "JWT"},
+	}
+	cfg.Security = []map[string][]string{{"bearer": {}}}
+	api := humago.New(mux, cfg)
+	api.UseMiddleware(authenticate(api, d))
+	return api
+}
+
+// register adds one operation; its id is derived from method and path, and
+// every secured operation documents 401 and 503.
+func register[I, O any](api huma.API, tag, method, path, summary string, h func(context.Context, *I) (*O, error), opts ...func(*huma.Operation)) {
+	op := huma.Operation{
+		OperationID:  strings.ToLower(method) + strings.NewReplacer("/", "-", "{", "", "}", "").Replace(path),
+		Method:       method,
+		Path:         path,
+		Summary:      summary,
+		Tags:         []string{tag},
+		MaxBodyBytes: 1 << 20,
+		Security:     []map[string][]string{{"bearer": {}}},
+		Errors:       []int{http.StatusUnauthorized, http.StatusServiceUnavailable},
+	}
+	for _, o := range opts {
+		o(&op)
+	}
+	if len(op.Security) == 0 {
+		op.Errors = slices.DeleteFunc(op.Errors, func(c int) bool { return c == http.StatusUnauthorized })
+	}
+	huma.Register(api, op, h)
+}
+
+// errs documents more error statuses of an operation.
+func errs(codes ...int) func(*huma.Operation) {
+	return func(op *huma.Operation) { op.Errors = append(op.Errors, codes...) }
+}

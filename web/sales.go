@@ -1,0 +1,57 @@
+package web
+
+import (
+	"context"
+	"net/url"
+	"strconv"
+
+	"github.com/crmleads/crm"
+)
+
+type saleListInput struct {
+	Stage   string `query:"stage" enum:"new,kyc,agreement,paid,lost"`
+	OwnerID string `query:"owner_id" doc:"The owner of the sale's lead"`
+	Limit   int    `query:"limit" minimum:"1" maximum:"500" default:"50"`
+	Cursor  string `query:"cursor"`
+}
+
+type saleListResponse struct {
+	Link string `header:"Link"`
+	Body []Sale
+}
+
+func handleSaleList(d Deps) func(context.Context, *saleListInput) (*saleListResponse, error) {
+	return func(ctx context.Context, in *saleListInput) (*saleListResponse, error) {
+		sales, next, err := d.Service.Sales(ctx, crm.SaleFilter{Stage: crm.SaleStage(in.Stage),
+			OwnerID: canonicalID(in.OwnerID), After: canonicalID(in.Cursor), Limit: in.Limit})
+		if err != nil {
+			return nil, err
+		}
+		out := &saleListResponse{Body: make([]Sale, len(sales))}
+		for i, s := range sales {
+			out.Body[i] = saleOut(s)
+		}
+		out.Link = nextLink("/sales", url.Values{"stage": {in.Stage}, "owner_id": {in.OwnerID},
+			"limit": {strconv.Itoa(in.Limit)}}, next)
+		return out, nil
+	}
+}
+
+func handleSaleGet(d Deps) func(context.Context, *idPath) (*saleResponse, error) {
+	return func(ctx context.Context, in *idPath) (*saleResponse, error) {
+		return saleResult(d.Service.Sale(ctx, canonicalID(in.ID)))
+	}
+}
+
+type saleStageInput struct {
+	ID   string `path:"id"`
+	Body struct {
+		Stage string `json:"stage" enum:"new,kyc,agreement,paid,lost"`
+	}
+}
+
+func handleSaleStage(d Deps) func(context.Context, *saleStageInput) (*saleResponse, error) {
+	return func(ctx context.Context, in *saleStageInput) (*saleResponse, error) {
+		return saleResult(d.Service.MoveSale(ctx, canonicalID(in.ID), crm.SaleStage(in.Body.Stage)))
+	}
+}

@@ -1,0 +1,196 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/crmleads/crm"
+)
+
+// authenticate checks the bearer token of every secured operation and puts the
+// acting user in the context. The user is read from the database on every
+// request, so a deactivated user's tokens stop working at once and a role
+// change applies to the next request.
+func authenticate(api huma.API, d Deps) func(huma.Context, func(huma.Context)) {
+	return func(hctx huma.Context, next func(huma.Context)) {
+		if len(hctx.Operation().Security) == 0 {
+			next(hctx)
+			return
+		}
+		ctx := hctx.Context()
+		u, err := userFromBearer(ctx, d, hctx.Header("Authorization"))
+		if err != nil {
+			if crm.IsKind(err, crm.EUNAUTHORIZED) {
+				hctx.SetHeader("WWW-Authenticate", `Bearer realm="crmleads"`)
+			}
+			_ = huma.WriteErr(api, hctx, http.StatusUnauthorized, "", err)
+			return
+		}
+		noteActor(ctx, u.ID)
+		a := crm.Actor{UserID: u.ID, Role: u.Role, RequestID: requestID(ctx)}
+		next(huma.WithContext(hctx, crm.WithActor(ctx, a)))
+	}
+}
+
+func userFromBearer(ctx context.Context, d Deps, header string) (*crm.User, error) {
+	scheme, token, ok := strings.Cut(header, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
+		return nil, crm.Errorf(crm.EUNAUTHORIZED, crm.CodeUnauthorized, "send Authorization: Bearer <token> (get one from POST /auth/login)")
+	}
+	id, err := d.Tokens.Verify(strings.TrimSpace(token))
+	if err != nil {
+		return nil, err
+	}
+	return d.Service.ActiveUser(ctx, id)
+}
+
+// ActorFromRequest returns the actor of a request carrying a bearer token; the
+// web app uses it for pages authenticated by the same tokens in a cookie.
+func ActorFromToken(ctx context.Context, d Deps, token string) (crm.Actor, error) {
+	u, err := userFromBearer(ctx, d, "Bearer "+token)
+	if err != nil {
+		return crm.Actor{}, err
+	}
+	noteActor(ctx, u.ID)
+	return crm.Actor{UserID: u.ID, Role: u.Role, RequestID: requestID(ctx)}, nil
+}
+
+// RequestID returns the id the server gave the request of ctx.
+func RequestID(ctx context.Context) string { return requestID(ctx) }
+
+type loginInput struct {
+	Body struct {
+		Email    string `json:"email" maxLength:"200"`
+		Password string `json:"password" maxLength:"200"`
+	}
+}
+
+type loginResponse struct {
+	CacheControl string `header:"Cache-Control"`
+	Body         struct {
+		AccessToken string `json:"access_token"`
+		TokenType   string `json:"token_type" enum:"bearer"`
+		ExpiresIn   int    `json:"expires_in" doc:"Seconds"`
+	}
+}
+
+func handleLogin(d Deps) func(context.Context, *loginInput) (*loginResponse, error) {
+	return func(ctx context.Context, in *loginInput) (*loginResponse, error) {
+		u, err := d.Service.Authenticate(ctx, in.Body.Email, in.Body.Password)
+		if err != nil {
+			return nil, err
+		}
+		tok, err := d.Tokens.Issue(u.ID)
+		if err != nil {
+			return nil, err
+		}
+		out := &loginResponse{CacheControl: "no-store"}
+		out.Body.AccessToken, out.Body.TokenType, out.Body.ExpiresIn = tok, "bearer", int(d.Tokens.TTL().Seconds())
+		return out, nil
+	}
+}
+
+type userResponse struct{ Body User }
+
+func userResult(u *crm.User, err error) (*userResponse, error) {
+	if err != nil {
+		return nil, err
+	}
+	return &userResponse{Body: userOut(u)}, nil
+}
+
+func handleMe(d Deps) func(context.Context, *struct{}) (*userResponse, error) {
+	return func(ctx context.Context, _ *struct{}) (*userResponse, error) {
+		return userResult(d.Service.Me(ctx))
+	}
+}
+
+type usersResponse struct{ Body []User }
+
+func handleUserList(d Deps) func(context.Context, *struct{}) (*usersResponse, error) {
+	return func(ctx context.Context, _ *struct{}) (*usersResponse, error) {
+		us, err := d.Service.Users(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out := &usersResponse{Body: make([]User, len(us))}
+		for i, u := range us {
+			out.Body[i] = userOut(u)
+		}
+		return out, nil
+	}
+}
+
+type userCreateInput struct {
+	Body struct {
+		Email    string `json:"email" maxLength:"200"`
+		Name     string `json:"name,omitempty" maxLength:"200"`
+		Role     string `json:"role" enum:"manager,senior_manager,admin"`
+		Password string `json:"password" minLength:"10" maxLength:"200"`
+	}
+}
+
+func handleUserCreate(d Deps) func(context.Context, *userCreateInput) (*userResponse, error) {
+	return func(ctx context.Context, in *userCreateInput) (*userResponse, error) {
+		b := in.Body
+		return userResult(d.Service.CreateUser(ctx, crm.UserInput{Email: b.Email, Name: b.Name,
+			Role: crm.Role(b.Role), Password: b.Password}))
+	}
+}
+
+type userUpdateInput struct {
+	ID   string `path:"id"`
+	Body struct {
+		Name     *string `json:"name,omitempty" maxLength:"200"`
+		Role     *string `json:"role,omitempty" enum:"manager,senior_manager,admin"`
+		Active   *bool   `json:"active,omitempty"`
+		Password *string `json:"password,omitempty" minLength:"10" maxLength:"200" doc:"Reset the password"`
+	}
+}
+
+func handleUserUpdate(d Deps) func(context.Context, *userUpdateInput) (*userResponse, error) {
+	return func(ctx context.Context, in *userUpdateInput) (*userResponse, error) {
+		b := in.Body
+		up := crm.UserUpdate{Name: b.Name, Active: b.Active, Password: b.Password}
+		if b.Role != nil {
+			r := crm.Role(*b.Role)
+			up.Role = &r
+		}
+		return userResult(d.Service.UpdateUser(ctx, canonicalID(in.ID), up))
+	}
+}
+
+type auditInput struct {
+	ActorID string    `query:"actor_id"`
+	Action  string    `query:"action" maxLength:"64" doc:"e.g. lead.transferred, lead.stage_changed, sale.stage_changed"`
+	Since   time.Time `query:"since" doc:"Inclusive, RFC 3339"`
+	Until   time.Time `query:"until" doc:"Exclusive, RFC 3339"`
+	Limit   int       `query:"limit" minimum:"1" maximum:"500" default:"50"`
+	Cursor  string    `query:"cursor"`
+}
+
+func handleAudit(d Deps) func(context.Context, *auditInput) (*eventsResponse, error) {
+	return func(ctx context.Context, in *auditInput) (*eventsResponse, error) {
+		events, next, err := d.Service.Audit(ctx, crm.EventFilter{ActorID: canonicalID(in.ActorID), Action: in.Action,
+			Since: in.Since, Until: in.Until, After: canonicalID(in.Cursor), Limit: in.Limit})
+		out, err := eventsResult(events, err)
+		if err != nil {
+			return nil, err
+		}
+		q := url.Values{"actor_id": {in.ActorID}, "action": {in.Action}, "limit": {strconv.Itoa(in.Limit)}}
+		if !in.Since.IsZero() {
+			q.Set("since", in.Since.Format(time.RFC3339Nano))
+		}
+		if !in.Until.IsZero() {
+			q.Set("until", in.Until.Format(time.RFC3339Nano))
+		}
+		out.Link = nextLink("/audit", q, next)
+		return out, nil
+	}
+}
