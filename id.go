@@ -5,16 +5,22 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"regexp"
+	"sync"
 	"time"
 )
 
 // NewID returns a new UUID, version 7: its first 48 bits are the Unix time in
 // milliseconds, so ids sort roughly by creation time and keyset pages ordered
 // by id come out newest first without a second sort key.
+//
+// Within one process ids are strictly increasing (RFC 9562 §6.2 method 1: a
+// 12-bit counter in rand_a, the millisecond borrowed from the future when it
+// overflows), so events written in one millisecond keep their order.
 func NewID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
-	binary.BigEndian.PutUint64(b[:8], uint64(time.Now().UnixMilli())<<16|uint64(binary.BigEndian.Uint16(b[6:8])))
+	ms, seq := nextTick()
+	binary.BigEndian.PutUint64(b[:8], ms<<16|uint64(seq))
 	b[6] = b[6]&0x0f | 0x70 // version 7
 	b[8] = b[8]&0x3f | 0x80 // variant 10
 	var s [36]byte
@@ -28,6 +34,27 @@ func NewID() string {
 	s[23] = '-'
 	hex.Encode(s[24:], b[10:])
 	return string(s[:])
+}
+
+var idClock struct {
+	sync.Mutex
+	ms  uint64
+	seq uint16
+}
+
+func nextTick() (ms uint64, seq uint16) {
+	idClock.Lock()
+	defer idClock.Unlock()
+	now := uint64(time.Now().UnixMilli())
+	switch {
+	case now > idClock.ms:
+		idClock.ms, idClock.seq = now, 0
+	case idClock.seq < 0x0fff:
+		idClock.seq++
+	default:
+		idClock.ms, idClock.seq = idClock.ms+1, 0
+	}
+	return idClock.ms, idClock.seq
 }
 
 var uuidPattern = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)

@@ -101,7 +101,15 @@ func register[I, O any](api huma.API, tag, method, path, summary string, h func(
 	if len(op.Security) == 0 {
 		op.Errors = slices.DeleteFunc(op.Errors, func(c int) bool { return c == http.StatusUnauthorized })
 	}
-	huma.Register(api, op, h)
+	// Handlers return domain errors; turning them into problems here lets huma
+	// see the status and headers (Retry-After) of each.
+	huma.Register(api, op, func(ctx context.Context, in *I) (*O, error) {
+		out, err := h(ctx, in)
+		if err != nil {
+			return nil, problemFrom(ctx, err)
+		}
+		return out, nil
+	})
 }
 
 // errs documents more error statuses of an operation.

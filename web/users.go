@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -29,7 +28,11 @@ func authenticate(api huma.API, d Deps) func(huma.Context, func(huma.Context)) {
 			if crm.IsKind(err, crm.EUNAUTHORIZED) {
 				hctx.SetHeader("WWW-Authenticate", `Bearer realm="crmleads"`)
 			}
-			_ = huma.WriteErr(api, hctx, http.StatusUnauthorized, "", err)
+			p := problemFrom(ctx, err) // a database outage here is a 503, not a 401
+			for k, v := range p.GetHeaders() {
+				hctx.SetHeader(k, v[0])
+			}
+			_ = huma.WriteErr(api, hctx, p.Status, "", p)
 			return
 		}
 		noteActor(ctx, u.ID)
