@@ -1,0 +1,215 @@
+package web_test
+
+// The role × endpoint matrix as implemented (statuses asserted by TestRoleMatrix;
+// "+" in a list means the fixture lead or sale is in the list, "−" that it is not):
+//
+//	endpoint                           anonymous  bad token  manager (owner)  other manager  senior_manager  admin
+//	POST /leads                        401        401        201              201            201             201
+//	POST /leads {owner_id: another}    401        401        403              403            201             201
+//	GET /leads                         401        401        200 +            200 −          200 +           200 +
+//	GET /leads/{id}                    401        401        200              404            200             200
+//	PATCH /leads/{id} {name}           401        401        200              404            200             200
+//	PATCH /leads/{id} {owner_id}       401        401        403              404            200             200
+//	PATCH /leads/{id}/messages         401        401        200              404            200             200
+//	PATCH /leads/{id}/stage            401        401        200              404            200             200
+//	GET /leads/{id}/transfer-check     401        401        200              404            200             200
+//	POST /leads/{id}/transfer          401        401        201              404            201             201
+//	GET /leads/{id}/sale               401        401        200              404            200             200
+//	GET /leads/{id}/events             401        401        200              404            200             200
+//	POST /leads/{id}/analyze           401        401        200              404            200             200
+//	GET /leads/{id}/analyses           401        401        200              404            200             200
+//	GET /sales                         401        401        200 +            200 −          200 +           200 +
+//	GET /sales/{id}                    401        401        200              404            200             200
+//	PATCH /sales/{id}/stage            401        401        200              404            200             200
+//	GET /me                            401        401        200              200            200             200
+//	GET /users                         401        401        403              403            403             200
+//	POST /users                        401        401        403              403            403             201
+//	PATCH /users/{id}                  401        401        403              403            403             200
+//	GET /audit                         401        401        403              403            200             200
+//	GET /healthz                       200        200        200              200            200             200
+//	GET /readyz                        200        200        200              200            200             200
+//	GET /openapi.json                  200        200        200              200            200             200
+//	GET /docs                          200        200        200              200            200             200
+//	POST /auth/login                   200        200        200              200            200             200
+//
+// Every 401 carries WWW-Authenticate: Bearer. "bad token" is a well-formed
+// HS256 token signed with another key. The fixture lead and sale belong to
+// "manager (owner)"; "another" owner is a third manager.
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/crmleads/crm/auth"
+)
+
+type role int
+
+const (
+	anonymous role = iota
+	badToken
+	owner
+	otherManager
+	senior
+	admin
+	nRoles
+)
+
+var roleNames = [nRoles]string{"anonymous", "bad_token", "owner", "other_manager", "senior_manager", "admin"}
+
+// fixture is what one cell of the matrix works on: fresh for every cell, so
+// that a change made by one role never decides the status of another.
+type fixture struct {
+	lead, sale string // sale is set when the row needs one (lead is then its transferred lead)
+	target     string // a third manager: reassignment target and user to edit
+}
+
+type matrixRow struct {
+	name   string
+	method string
+	path   func(f fixture) string // "{lead}" etc. filled from the fixture
+	body   func(e *env, f fixture, r role) any
+	need   string // "", "eligible" (qualified, analyzed lead) or "sale"
+	want   [nRoles]int
+	// listed, for list endpoints: whether the fixture must be in the answer,
+	// per authenticated role.
+	listed func(f fixture) string
+	in     [nRoles]bool
+}
+
+func fixed(p string) func(fixture) string { return func(fixture) string { return p } }
+
+func TestRoleMatrix(t *testing.T) {
+	t.Parallel()
+	const (
+		u = http.StatusUnauthorized
+		f = http.StatusForbidden
+		n = http.StatusNotFound
+	)
+	lead := func(suffix string) func(fixture) string {
+		return func(f fixture) string { return "/leads/" + f.lead + suffix }
+	}
+	sale := func(suffix string) func(fixture) string {
+		return func(f fixture) string { return "/sales/" + f.sale + suffix }
+	}
+	static := func(v any) func(*env, fixture, role) any { return func(*env, fixture, role) any { return v } }
+	rows := []matrixRow{
+		{name: "create lead", method: "POST", path: fixed("/leads"), body: static(map[string]any{"source": "manual"}),
+			want: [nRoles]int{u, u, 201, 201, 201, 201}},
+		{name: "create lead for another owner", method: "POST", path: fixed("/leads"),
+			body: func(_ *env, f fixture, _ role) any { return map[string]any{"source": "manual", "owner_id": f.target} },
+			want: [nRoles]int{u, u, f, f, 201, 201}},
+		{name: "list leads", method: "GET", path: fixed("/leads?limit=500"), want: [nRoles]int{u, u, 200, 200, 200, 200},
+			listed: func(f fixture) string { return f.lead }, in: [nRoles]bool{owner: true, senior: true, admin: true}},
+		{name: "get lead", method: "GET", path: lead(""), want: [nRoles]int{u, u, 200, n, 200, 200}},
+		{name: "edit lead", method: "PATCH", path: lead(""), body: static(map[string]any{"name": "Renamed"}),
+			want: [nRoles]int{u, u, 200, n, 200, 200}},
+		{name: "reassign lead", method: "PATCH", path: lead(""),
+			body: func(_ *env, f fixture, _ role) any { return map[string]any{"owner_id": f.target} },
+			want: [nRoles]int{u, u, f, n, 200, 200}},
+		{name: "set messages", method: "PATCH", path: lead("/messages"), body: static(map[string]any{"messages_count": 5}),
+			want: [nRoles]int{u, u, 200, n, 200, 200}},
+		{name: "move lead", method: "PATCH", path: lead("/stage"), body: static(map[string]any{"stage": "contacted"}),
+			want: [nRoles]int{u, u, 200, n, 200, 200}},
+		{name: "transfer check", method: "GET", path: lead("/transfer-check"), want: [nRoles]int{u, u, 200, n, 200, 200}},
+		{name: "transfer", method: "POST", path: lead("/transfer"), need: "eligible",
+			want: [nRoles]int{u, u, 201, n, 201, 201}},
+		{name: "lead sale", method: "GET", path: lead("/sale"), need: "sale", want: [nRoles]int{u, u, 200, n, 200, 200}},
+		{name: "lead events", method: "GET", path: lead("/events"), want: [nRoles]int{u, u, 200, n, 200, 200}},
+		{name: "analyze", method: "POST", path: lead("/analyze"), want: [nRoles]int{u, u, 200, n, 200, 200}},
+		{name: "analyses", method: "GET", path: lead("/analyses"), want: [nRoles]int{u, u, 200, n, 200, 200}},
+		{name: "list sales", method: "GET", path: fixed("/sales?limit=500"), need: "sale", want: [nRoles]int{u, u, 200, 200, 200, 200},
+			listed: func(f fixture) string { return f.sale }, in: [nRoles]bool{owner: true, senior: true, admin: true}},
+		{name: "get sale", method: "GET", path: sale(""), need: "sale", want: [nRoles]int{u, u, 200, n, 200, 200}},
+		{name: "move sale", method: "PATCH", path: sale("/stage"), need: "sale", body: static(map[string]any{"stage": "kyc"}),
+			want: [nRoles]int{u, u, 200, n, 200, 200}},
+		{name: "me", method: "GET", path: fixed("/me"), want: [nRoles]int{u, u, 200, 200, 200, 200}},
+		{name: "list users", method: "GET", path: fixed("/users"), want: [nRoles]int{u, u, f, f, f, 200}},
+		{name: "create user", method: "POST", path: fixed("/users"),
+			body: func(_ *env, _ fixture, r role) any {
+				return map[string]any{"email": fmt.Sprintf("new-%s-%d@example.com", roleNames[r], time.Now().UnixNano()),
+					"role": "manager", "password": "long enough password"}
+			},
+			want: [nRoles]int{u, u, f, f, f, 201}},
+		{name: "edit user", method: "PATCH", path: func(f fixture) string { return "/users/" + f.target },
+			body: static(map[string]any{"name": "Edited"}), want: [nRoles]int{u, u, f, f, f, 200}},
+		{name: "audit", method: "GET", path: fixed("/audit"), want: [nRoles]int{u, u, f, f, 200, 200}},
+		{name: "healthz", method: "GET", path: fixed("/healthz"), want: [nRoles]int{200, 200, 200, 200, 200, 200}},
+		{name: "readyz", method: "GET", path: fixed("/readyz"), want: [nRoles]int{200, 200, 200, 200, 200, 200}},
+		{name: "openapi", method: "GET", path: fixed("/openapi.json"), want: [nRoles]int{200, 200, 200, 200, 200, 200}},
+		{name: "docs", method: "GET", path: fixed("/docs"), want: [nRoles]int{200, 200, 200, 200, 200, 200}},
+		{name: "login", method: "POST", path: fixed("/auth/login"),
+			body: func(e *env, _ fixture, _ role) any { return map[string]any{"email": e.mgr.Email, "password": password} },
+			want: [nRoles]int{200, 200, 200, 200, 200, 200}},
+	}
+
+	forKinds(t, func(t *testing.T, kind string) {
+		e := newEnv(t, kind)
+		third := e.newUser("third@example.com", "manager")
+		bad, err := auth.NewTokens([]byte("another key, not the server's one"), time.Hour).Issue(e.mgr.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tokens := [nRoles]string{"", bad, e.mgr.Token, e.other.Token, e.senior.Token, e.admin.Token}
+		for _, row := range rows {
+			t.Run(strings.ReplaceAll(row.name, " ", "_"), func(t *testing.T) {
+				e := e.with(t)
+				for r := range nRoles {
+					fx := fixture{target: third.ID}
+					switch row.need {
+					case "eligible":
+						fx.lead = e.eligibleLead(e.mgr, 0.8, "transfer_to_sales").ID
+					case "sale":
+						fx.lead = e.eligibleLead(e.mgr, 0.8, "transfer_to_sales").ID
+						var s saleJSON
+						e.must(201, "POST", "/leads/"+fx.lead+"/transfer", e.mgr.Token, nil).decode(t, &s)
+						fx.sale = s.ID
+					default:
+						fx.lead = e.createLead(e.mgr, map[string]any{"source": "partner", "business_domain": "first"}).ID
+					}
+					var body any
+					if row.body != nil {
+						body = row.body(e, fx, r)
+					}
+					res := e.do(row.method, row.path(fx), tokens[r], body)
+					if res.Status != row.want[r] {
+						t.Errorf("%s: %s %s: got %s, want %d", roleNames[r], row.method, row.path(fx), res, row.want[r])
+						continue
+					}
+					if res.Status == http.StatusUnauthorized {
+						if h := res.Header.Get("WWW-Authenticate"); !strings.HasPrefix(h, "Bearer") {
+							t.Errorf("%s: 401 without WWW-Authenticate: Bearer (got %q)", roleNames[r], h)
+						}
+						problemOf(t, res, 401)
+					}
+					if res.Status == http.StatusForbidden || res.Status == http.StatusNotFound {
+						p := problemOf(t, res, res.Status)
+						if res.Status == 404 && strings.Contains(string(res.Body), fx.lead) && fx.lead != "" {
+							t.Errorf("%s: the 404 reveals the lead id: %s", roleNames[r], res)
+						}
+						_ = p
+					}
+					if row.listed != nil && res.Status == 200 {
+						var items []struct {
+							ID string `json:"id"`
+						}
+						res.decode(t, &items)
+						id := row.listed(fx)
+						got := slices.ContainsFunc(items, func(it struct {
+							ID string `json:"id"`
+						}) bool {
+							return it.ID == id
+						})
+						if got != row.in[r] {
+							t.Errorf("%s: fixture %s listed = %v, want %v", roleNames[r], id, got, row.in[r])
+						}
+					}
+				}
+			})
+		}
+	})
+}
