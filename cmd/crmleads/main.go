@@ -44,6 +44,7 @@ const usage = `usage:
   crmleads [serve]                      migrate the database, then serve
   crmleads migrate up|down|status       manage the schema
   crmleads user add --email E --role R [--name N]   add a user; the password is read from stdin
+  crmleads healthcheck                  exit 0 when the local server is ready (for container health checks)
   crmleads version`
 
 // run is the whole program, with its environment passed in so that tests can
@@ -56,6 +57,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	if cmd == "version" {
 		fmt.Fprintln(stdout, "crmleads", version)
 		return nil
+	}
+	if cmd == "healthcheck" {
+		return healthcheck(ctx, getenv)
 	}
 	if cmd != "serve" && cmd != "migrate" && cmd != "user" {
 		return fmt.Errorf("unknown command %q\n%s", cmd, usage)
@@ -248,5 +252,33 @@ func userCommand(ctx context.Context, args []string, st crm.Store, cfg config, s
 		return err
 	}
 	fmt.Fprintf(stdout, "created %s %s (%s)\n", u.Role, u.Email, u.ID)
+	return nil
+}
+
+// healthcheck asks the server on CRM_ADDR for /readyz: container images
+// without a shell or curl use it as their health check.
+func healthcheck(ctx context.Context, getenv func(string) string) error {
+	addr := or(getenv("CRM_ADDR"), ":8000")
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("CRM_ADDR: %w", err)
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+net.JoinHostPort(host, port)+"/readyz", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("not ready: %s", resp.Status)
+	}
 	return nil
 }

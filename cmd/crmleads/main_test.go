@@ -176,6 +176,15 @@ func TestCleanStart(t *testing.T) {
 		t.Fatalf("the generated admin password was not logged:\n%s", log)
 	}
 	password := strings.Fields(log[i+len("password="):])[0]
+	addr := strings.TrimPrefix(p.base, "http://")
+	if err := run(context.Background(), []string{"crmleads", "healthcheck"}, func(k string) string {
+		if k == "CRM_ADDR" {
+			return addr
+		}
+		return ""
+	}, nil, io.Discard, io.Discard); err != nil {
+		t.Fatalf("healthcheck of a ready server: %v", err)
+	}
 	c := login(t, p.base, "admin@localhost", password)
 	var me struct{ Role string }
 	c.must(200, "GET", "/me", nil, &me)
