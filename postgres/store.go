@@ -553,13 +553,18 @@ func (t *tx) UpdateUser(ctx context.Context, u *crm.User) error {
 	return nil
 }
 
-// CountActiveAdmins locks the active admins before counting them: two admins
-// demoting each other at once then serialize (the second sees the first's
-// change, or loses a deadlock as ECONFLICT), so they cannot both succeed.
+// CountActiveAdmins first takes a transaction-scoped advisory lock, then
+// counts in a second statement (so under READ COMMITTED the count sees every
+// change committed by whoever held the lock before). Two admins demoting each
+// other at once thus serialize: the second sees the first's change and gets
+// CodeLastAdmin. Locking the admin rows instead would deadlock against the
+// rows the callers already locked with LockUser.
 func (t *tx) CountActiveAdmins(ctx context.Context) (int, error) {
+	if _, err := t.q.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('crm.active_admins'))`); err != nil {
+		return 0, classify("lock admins", err, "")
+	}
 	var n int
-	err := t.q.QueryRow(ctx, `SELECT count(*) FROM
-		(SELECT id FROM users WHERE role = 'admin' AND active FOR UPDATE) a`).Scan(&n)
+	err := t.q.QueryRow(ctx, `SELECT count(*) FROM users WHERE role = 'admin' AND active`).Scan(&n)
 	if err != nil {
 		return 0, classify("count admins", err, "")
 	}
