@@ -99,7 +99,22 @@ func fieldOf(loc string) string {
 	return loc
 }
 
-// hugaError replaces huma's error constructor so that every error huma writes
+// requiredField names the missing property of huma's "expected required
+// property X to be present", which huma locates at the enclosing object
+// ("body"), so that errors[].field is the field the client left out.
+func requiredField(field, msg string) string {
+	const pre, post = "expected required property ", " to be present"
+	if !strings.HasPrefix(msg, pre) || !strings.HasSuffix(msg, post) {
+		return field
+	}
+	name := msg[len(pre) : len(msg)-len(post)]
+	if field == "body" || field == "" {
+		return name
+	}
+	return field + "." + name
+}
+
+// humaError replaces huma's error constructor so that every error huma writes
 // (validation, malformed JSON, too large, unknown content type) and every
 // error a handler returns is one of our problems. Malformed JSON and a missing
 // body are 422 here, like every other invalid body.
@@ -140,10 +155,15 @@ func humaError(hctx huma.Context, status int, msg string, errs ...error) huma.St
 		var d huma.ErrorDetailer
 		if errors.As(err, &d) {
 			det := d.ErrorDetail()
-			fields = append(fields, crm.FieldError{Field: fieldOf(det.Location), Message: det.Message})
+			fields = append(fields, crm.FieldError{Field: requiredField(fieldOf(det.Location), det.Message), Message: det.Message})
 		} else if status != http.StatusRequestEntityTooLarge {
 			fields = append(fields, crm.FieldError{Field: "body", Message: err.Error()})
 		}
+	}
+	if len(fields) == 0 && status == http.StatusUnprocessableEntity {
+		// e.g. "request body is required": huma gives no detail, but a
+		// validation problem always names what is wrong.
+		fields = append(fields, crm.FieldError{Field: "body", Message: msg})
 	}
 	if len(fields) == 1 {
 		msg = fields[0].Field + ": " + fields[0].Message
