@@ -97,6 +97,29 @@ func (s *Service) event(a Actor, action string, l *Lead) *Event {
 	return e
 }
 
+// page fetches one keyset page: it asks fetch for one row more than the page
+// holds, to learn whether a next page exists without a count, and returns the
+// last id of the page as the next cursor ("" on the last page).
+func page[T any](limit int, fetch func(limit int) ([]T, error), id func(T) string) ([]T, string, error) {
+	limit = pageLimit(limit)
+	rows, err := fetch(limit + 1)
+	if err != nil {
+		return nil, "", err
+	}
+	if len(rows) <= limit {
+		return rows, "", nil
+	}
+	rows = rows[:limit]
+	return rows, id(rows[limit-1]), nil
+}
+
+func checkCursor(after string) error {
+	if after != "" && !ValidID(after) {
+		return Invalid(FieldError{Field: "cursor", Message: "is not a cursor this service gave out"})
+	}
+	return nil
+}
+
 func pageLimit(n int) int {
 	switch {
 	case n <= 0:
@@ -194,22 +217,14 @@ func (s *Service) Leads(ctx context.Context, f LeadFilter) ([]*Lead, string, err
 		}
 		f.OwnerID = a.UserID
 	}
-	if f.After != "" && !ValidID(f.After) {
-		return nil, "", Invalid(FieldError{Field: "cursor", Message: "is not a cursor this service gave out"})
-	}
-	f.Q = strings.TrimSpace(f.Q)
-	limit := pageLimit(f.Limit)
-	f.Limit = limit + 1
-	leads, err := s.store.Leads(ctx, f)
-	if err != nil {
+	if err := checkCursor(f.After); err != nil {
 		return nil, "", err
 	}
-	next := ""
-	if len(leads) > limit {
-		leads = leads[:limit]
-		next = leads[limit-1].ID
-	}
-	return leads, next, nil
+	f.Q = strings.TrimSpace(f.Q)
+	return page(f.Limit, func(n int) ([]*Lead, error) {
+		f.Limit = n
+		return s.store.Leads(ctx, f)
+	}, func(l *Lead) string { return l.ID })
 }
 
 // changeLead runs change on the lead locked in a transaction, after checking the
@@ -551,21 +566,13 @@ func (s *Service) Sales(ctx context.Context, f SaleFilter) ([]*Sale, string, err
 		}
 		f.OwnerID = a.UserID
 	}
-	if f.After != "" && !ValidID(f.After) {
-		return nil, "", Invalid(FieldError{Field: "cursor", Message: "is not a cursor this service gave out"})
-	}
-	limit := pageLimit(f.Limit)
-	f.Limit = limit + 1
-	sales, err := s.store.Sales(ctx, f)
-	if err != nil {
+	if err := checkCursor(f.After); err != nil {
 		return nil, "", err
 	}
-	next := ""
-	if len(sales) > limit {
-		sales = sales[:limit]
-		next = sales[limit-1].ID
-	}
-	return sales, next, nil
+	return page(f.Limit, func(n int) ([]*Sale, error) {
+		f.Limit = n
+		return s.store.Sales(ctx, f)
+	}, func(s *Sale) string { return s.ID })
 }
 
 // MoveSale changes the stage of a sale by one legal step.
@@ -618,20 +625,12 @@ func (s *Service) Audit(ctx context.Context, f EventFilter) ([]*Event, string, e
 	if !a.Role.SeesAll() {
 		return nil, "", Errorf(EFORBIDDEN, CodeForbidden, "only senior managers and admins read the audit trail")
 	}
-	if f.After != "" && !ValidID(f.After) {
-		return nil, "", Invalid(FieldError{Field: "cursor", Message: "is not a cursor this service gave out"})
-	}
-	f.LeadID = ""
-	limit := pageLimit(f.Limit)
-	f.Limit = limit + 1
-	events, err := s.store.Events(ctx, f)
-	if err != nil {
+	if err := checkCursor(f.After); err != nil {
 		return nil, "", err
 	}
-	next := ""
-	if len(events) > limit {
-		events = events[:limit]
-		next = events[limit-1].ID
-	}
-	return events, next, nil
+	f.LeadID = ""
+	return page(f.Limit, func(n int) ([]*Event, error) {
+		f.Limit = n
+		return s.store.Events(ctx, f)
+	}, func(e *Event) string { return e.ID })
 }
