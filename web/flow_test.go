@@ -29,7 +29,7 @@ func TestPagination(t *testing.T) {
 			created = append(created, e.createLead(e.mgr, map[string]any{"source": "partner", "name": "Lead " + strconv.Itoa(i)}).ID)
 		}
 		for range 10 {
-			e.createLead(e.mgr, map[string]any{"source": "manual"})   // filtered out by source
+			e.createLead(e.mgr, map[string]any{"source": "manual"})    // filtered out by source
 			e.createLead(e.other, map[string]any{"source": "partner"}) // not the manager's
 		}
 		for _, tc := range []struct {
