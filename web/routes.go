@@ -61,7 +61,14 @@ const (
 )
 
 // Operation options.
-func public(op *huma.Operation)  { op.Security = []map[string][]string{} }
+
+// public drops the bearer requirement and the 401 every secured operation
+// documents; an errs option after it may document 401 again (sign-in does).
+func public(op *huma.Operation) {
+	op.Security = []map[string][]string{}
+	op.Errors = slices.DeleteFunc(op.Errors, func(c int) bool { return c == http.StatusUnauthorized })
+}
+
 func created(op *huma.Operation) { op.DefaultStatus = http.StatusCreated }
 
 func newAPI(mux *http.ServeMux, d Deps) huma.API {
@@ -83,7 +90,7 @@ func newAPI(mux *http.ServeMux, d Deps) huma.API {
 }
 
 // register adds one operation; its id is derived from method and path, and
-// every secured operation documents 401 and 503.
+// every operation documents 401 (unless public) and 503.
 func register[I, O any](api huma.API, tag, method, path, summary string, h func(context.Context, *I) (*O, error), opts ...func(*huma.Operation)) {
 	op := huma.Operation{
 		OperationID:  strings.ToLower(method) + strings.NewReplacer("/", "-", "{", "", "}", "").Replace(path),
@@ -97,9 +104,6 @@ func register[I, O any](api huma.API, tag, method, path, summary string, h func(
 	}
 	for _, o := range opts {
 		o(&op)
-	}
-	if len(op.Security) == 0 {
-		op.Errors = slices.DeleteFunc(op.Errors, func(c int) bool { return c == http.StatusUnauthorized })
 	}
 	// Handlers return domain errors; turning them into problems here lets huma
 	// see the status and headers (Retry-After) of each.
