@@ -2,7 +2,6 @@ package web_test
 
 import (
 	"encoding/base64"
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -340,5 +339,3 @@ func TestHeaders(t *testing.T) {
 		}
 	})
 }
-
-var _ = json.Marshal
