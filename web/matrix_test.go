@@ -44,8 +44,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/crmleads/crm/auth"
 )
+
+func withoutRequestID(t *testing.T, r response) map[string]any {
+	t.Helper()
+	var m map[string]any
+	r.decode(t, &m)
+	delete(m, "request_id")
+	return m
+}
 
 type role int
 
@@ -187,11 +197,15 @@ func TestRoleMatrix(t *testing.T) {
 						problemOf(t, res, 401)
 					}
 					if res.Status == http.StatusForbidden || res.Status == http.StatusNotFound {
-						p := problemOf(t, res, res.Status)
-						if res.Status == 404 && strings.Contains(string(res.Body), fx.lead) && fx.lead != "" {
-							t.Errorf("%s: the 404 reveals the lead id: %s", roleNames[r], res)
+						problemOf(t, res, res.Status)
+						if res.Status == http.StatusNotFound {
+							// Not yours looks exactly like does not exist.
+							unknown := fixture{lead: "0190a3b2-1c4d-7e5f-8a9b-0c1d2e3f4a5b", sale: "0190a3b2-1c4d-7e5f-8a9b-0c1d2e3f4a5c", target: fx.target}
+							ref := e.do(row.method, row.path(unknown), tokens[r], body)
+							if diff := cmp.Diff(withoutRequestID(t, ref), withoutRequestID(t, res)); diff != "" || ref.Status != res.Status {
+								t.Errorf("%s: another's resource answers unlike an unknown one (-unknown +another's):\n%s", roleNames[r], diff)
+							}
 						}
-						_ = p
 					}
 					if row.listed != nil && res.Status == 200 {
 						var items []struct {
