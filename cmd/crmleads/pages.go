@@ -1,7 +1,10 @@
 package main
 
-import "github.com/crmleads/crm/web"
+import (
+	"github.com/crmleads/crm/ui"
+	"github.com/crmleads/crm/web"
+)
 
-// mountPages adds the web app to the server; until it exists the service is
-// API-only.
-func mountPages(d *web.Deps) {}
+// mountPages adds the managers' web app (package ui) to the server, under
+// /app/ and /static/, next to the JSON API.
+func mountPages(d *web.Deps) { d.Pages = ui.Pages(d) }

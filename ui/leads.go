@@ -1,0 +1,506 @@
+package ui
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/crmleads/crm"
+)
+
+const listPageSize = 25
+
+type option struct {
+	Value, Label string
+	Selected     bool
+}
+
+type leadRow struct {
+	Lead  *crm.Lead
+	Owner string
+}
+
+type leadsData struct {
+	Stage, Source, Owner, Q string
+	Stages                  []option
+	Sources                 []option
+	Owners                  []option // empty: no owner filter for this role
+	Rows                    []leadRow
+	NextURL                 string
+	Filtered                bool
+}
+
+// people returns the names of the users the actor may list (admins: all), for
+// showing owners; others see their own name and a short id for colleagues.
+func (a *App) people(r *http.Request, v *view) map[string]*crm.User {
+	m := map[string]*crm.User{v.User.ID: v.User}
+	if v.User.Role != crm.RoleAdmin {
+		return m
+	}
+	if us, err := a.deps.Service.Users(r.Context()); err == nil {
+		for _, u := range us {
+			m[u.ID] = u
+		}
+	}
+	return m
+}
+
+func ownerName(v *view, people map[string]*crm.User, id string) string {
+	switch {
+	case id == "":
+		return "—"
+	case id == v.User.ID:
+		return v.L.T("owner.you")
+	case people[id] != nil:
+		return displayName(people[id])
+	}
+	return v.L.T("owner.colleague", id[len(id)-6:])
+}
+
+func displayName(u *crm.User) string {
+	if u.Name != "" {
+		return u.Name
+	}
+	return u.Email
+}
+
+func leadTitle(l *crm.Lead) string {
+	switch {
+	case l.Name != "" && l.Company != "":
+		return l.Name + " · " + l.Company
+	case l.Name != "":
+		return l.Name
+	case l.Company != "":
+		return l.Company
+	case l.Email != "":
+		return l.Email
+	}
+	return "#" + l.ID[len(l.ID)-6:]
+}
+
+func (a *App) leadsPage(w http.ResponseWriter, r *http.Request, v *view) {
+	q := r.URL.Query()
+	d := leadsData{Stage: q.Get("stage"), Source: q.Get("source"), Owner: q.Get("owner"), Q: q.Get("q")}
+	d.Filtered = d.Stage != "" || d.Source != "" || d.Owner != "" || d.Q != ""
+	for _, s := range crm.LeadStages {
+		d.Stages = append(d.Stages, option{string(s), v.L.T("lead_stage." + string(s)), d.Stage == string(s)})
+	}
+	for _, s := range crm.Sources {
+		d.Sources = append(d.Sources, option{string(s), v.L.T("source." + string(s)), d.Source == string(s)})
+	}
+	people := a.people(r, v)
+	owner := d.Owner
+	if v.User.Role.SeesAll() {
+		d.Owners = append(d.Owners, option{"me", v.L.T("owner.mine"), d.Owner == "me"})
+		if owner == "me" {
+			owner = v.User.ID
+		}
+		var us []*crm.User
+		for _, u := range people {
+			if u.ID != v.User.ID {
+				us = append(us, u)
+			}
+		}
+		sort.Slice(us, func(i, j int) bool { return displayName(us[i]) < displayName(us[j]) })
+		for _, u := range us {
+			d.Owners = append(d.Owners, option{u.ID, displayName(u), d.Owner == u.ID})
+		}
+	} else {
+		owner = ""
+	}
+	leads, next, err := a.deps.Service.Leads(r.Context(), crm.LeadFilter{Stage: crm.LeadStage(d.Stage),
+		Source: crm.Source(d.Source), OwnerID: owner, Q: d.Q, After: q.Get("cursor"), Limit: listPageSize})
+	if err != nil {
+		if crm.IsKind(err, crm.EINVALID) { // a stale or hand-made cursor: start again
+			v.Flash = bad(a.explain(v.L, err))
+			leads, next, err = a.deps.Service.Leads(r.Context(), crm.LeadFilter{Limit: listPageSize})
+		}
+		if err != nil {
+			a.fail(w, r, v, err)
+			return
+		}
+	}
+	for _, l := range leads {
+		d.Rows = append(d.Rows, leadRow{Lead: l, Owner: ownerName(v, people, l.OwnerID)})
+	}
+	if next != "" {
+		nq := url.Values{}
+		for _, k := range []string{"stage", "source", "owner", "q"} {
+			if q.Get(k) != "" {
+				nq.Set(k, q.Get(k))
+			}
+		}
+		nq.Set("cursor", next)
+		d.NextURL = "/app/leads?" + nq.Encode()
+	}
+	v.Title, v.Nav, v.Data = v.L.T("nav.leads"), "leads", d
+	a.render(w, r, v, "leads", http.StatusOK)
+}
+
+type column struct {
+	Stage string
+	Rows  []leadRow
+	More  bool
+}
+
+type saleColumn struct {
+	Stage string
+	Sales []*crm.Sale
+	More  bool
+}
+
+const boardColumnSize = 50
+
+func (a *App) boardPage(w http.ResponseWriter, r *http.Request, v *view) {
+	people := a.people(r, v)
+	var cols []column
+	for _, s := range crm.LeadStages {
+		leads, next, err := a.deps.Service.Leads(r.Context(), crm.LeadFilter{Stage: s, Limit: boardColumnSize})
+		if err != nil {
+			a.fail(w, r, v, err)
+			return
+		}
+		c := column{Stage: string(s), More: next != ""}
+		for _, l := range leads {
+			c.Rows = append(c.Rows, leadRow{Lead: l, Owner: ownerName(v, people, l.OwnerID)})
+		}
+		cols = append(cols, c)
+	}
+	v.Title, v.Nav, v.Data = v.L.T("nav.board"), "board", cols
+	a.render(w, r, v, "board", http.StatusOK)
+}
+
+// leadForm holds what was typed, so that a form with errors comes back filled in.
+type leadForm struct {
+	Source, BusinessDomain, MessagesCount, Name, Email, Phone, Company, Note, OwnerID string
+}
+
+type leadNewData struct {
+	Form    leadForm
+	Errors  map[string]string
+	Sources []crm.Source
+	Domains []string
+	Owners  []option
+}
+
+func (a *App) leadNewData(r *http.Request, v *view, f leadForm, errs map[string]string) leadNewData {
+	d := leadNewData{Form: f, Errors: errs, Sources: crm.Sources, Domains: a.deps.Service.Domains()}
+	if v.User.Role == crm.RoleAdmin {
+		if us, err := a.deps.Service.Users(r.Context()); err == nil {
+			for _, u := range us {
+				if u.Active {
+					d.Owners = append(d.Owners, option{u.ID, displayName(u), f.OwnerID == u.ID})
+				}
+			}
+		}
+	}
+	return d
+}
+
+func (a *App) leadNewPage(w http.ResponseWriter, r *http.Request, v *view) {
+	v.Title, v.Nav = v.L.T("lead_new.title"), "leads"
+	v.Data = a.leadNewData(r, v, leadForm{Source: string(crm.SourceManual), MessagesCount: "0"}, nil)
+	a.render(w, r, v, "lead_new", http.StatusOK)
+}
+
+func (a *App) leadCreate(w http.ResponseWriter, r *http.Request, v *view) {
+	f := leadForm{Source: r.PostFormValue("source"), BusinessDomain: r.PostFormValue("business_domain"),
+		MessagesCount: strings.TrimSpace(r.PostFormValue("messages_count")), Name: r.PostFormValue("name"),
+		Email: strings.TrimSpace(r.PostFormValue("email")), Phone: r.PostFormValue("phone"),
+		Company: r.PostFormValue("company"), Note: r.PostFormValue("note"), OwnerID: r.PostFormValue("owner_id")}
+	in := crm.LeadInput{Source: crm.Source(f.Source), BusinessDomain: f.BusinessDomain, Name: f.Name,
+		Email: f.Email, Phone: f.Phone, Company: f.Company, Note: f.Note, OwnerID: f.OwnerID}
+	var err error
+	if f.MessagesCount != "" {
+		in.MessagesCount, err = strconv.Atoi(f.MessagesCount)
+	}
+	if err != nil {
+		// The form could not even be read: show this and whatever else the
+		// domain's own validation finds, without creating anything.
+		errs := map[string]string{}
+		if verr := in.Validate(a.deps.Service.Domains()); verr != nil {
+			errs, _ = fieldErrors(v.L, verr)
+		}
+		errs["messages_count"] = v.L.T("fe.not_a_number")
+		a.leadNewInvalid(w, r, v, f, errs)
+		return
+	}
+	l, err := a.deps.Service.CreateLead(r.Context(), in)
+	if err != nil {
+		if errs, ok := fieldErrors(v.L, err); ok {
+			a.leadNewInvalid(w, r, v, f, errs)
+			return
+		}
+		if crm.IsKind(err, crm.EFORBIDDEN) || crm.IsKind(err, crm.ECONFLICT) {
+			v.Flash = bad(a.explain(v.L, err))
+			a.leadNewInvalid(w, r, v, f, nil)
+			return
+		}
+		a.fail(w, r, v, err)
+		return
+	}
+	a.redirect(w, r, "/app/leads/"+l.ID, ok(v.L.T("flash.lead_created")))
+}
+
+func (a *App) leadNewInvalid(w http.ResponseWriter, r *http.Request, v *view, f leadForm, errs map[string]string) {
+	v.Title, v.Nav = v.L.T("lead_new.title"), "leads"
+	v.Data = a.leadNewData(r, v, f, errs)
+	if v.Flash == nil {
+		v.Flash = bad(v.L.T("error.form"))
+	}
+	a.render(w, r, v, "lead_new", http.StatusUnprocessableEntity)
+}
+
+// ---- the lead page ----
+
+type analysisView struct {
+	*crm.LeadAnalysis
+	Band  string // low | medium | high
+	Stale bool
+}
+
+type eventView struct {
+	When time.Time
+	Who  string
+	Text string
+}
+
+type leadPageData struct {
+	Lead     *crm.Lead
+	Owner    string
+	Form     leadForm
+	Errors   map[string]string
+	Domains  []string
+	Next     []crm.LeadStage
+	Blockers []string
+	Analysis *analysisView
+	Analyses []*crm.AnalysisRecord
+	Events   []eventView
+	Sale     *crm.Sale
+	MinScore float64
+	Final    bool
+	CanMove  bool
+	Track    []step
+}
+
+// step is one stage of the pipeline strip on the lead page.
+type step struct{ Stage, Class string }
+
+// track lays out the pipeline for a lead at stage cur: done, current, to do;
+// a lost lead shows lost as its current step after the stages it reached.
+func track(cur crm.LeadStage, reached map[crm.LeadStage]bool) []step {
+	var out []step
+	main := []crm.LeadStage{crm.LeadNew, crm.LeadContacted, crm.LeadQualified, crm.LeadTransferred}
+	for _, s := range main {
+		c := "todo"
+		switch {
+		case s == cur:
+			c = "current"
+		case reached[s]:
+			c = "done"
+		}
+		out = append(out, step{string(s), c})
+	}
+	if cur == crm.LeadLost {
+		out = append(out, step{string(crm.LeadLost), "current lost"})
+	}
+	return out
+}
+
+// band names the score's zone: high from the transfer threshold up, low below 0.4.
+func band(score, threshold float64) string {
+	switch {
+	case score >= threshold-1e-9:
+		return "high"
+	case score < 0.4:
+		return "low"
+	}
+	return "medium"
+}
+
+func (a *App) leadPage(w http.ResponseWriter, r *http.Request, v *view) {
+	a.showLead(w, r, v, nil, nil, http.StatusOK)
+}
+
+// showLead renders the lead page; form and errs are set when an edit came back invalid.
+func (a *App) showLead(w http.ResponseWriter, r *http.Request, v *view, form *leadForm, errs map[string]string, status int) {
+	ctx, id, svc := r.Context(), r.PathValue("id"), a.deps.Service
+	l, err := svc.Lead(ctx, id)
+	if err != nil {
+		a.fail(w, r, v, err)
+		return
+	}
+	blockers, err := svc.TransferCheck(ctx, id)
+	if err != nil {
+		a.fail(w, r, v, err)
+		return
+	}
+	analyses, err := svc.Analyses(ctx, id)
+	if err != nil {
+		a.fail(w, r, v, err)
+		return
+	}
+	events, err := svc.LeadEvents(ctx, id)
+	if err != nil {
+		a.fail(w, r, v, err)
+		return
+	}
+	people := a.people(r, v)
+	d := leadPageData{Lead: l, Owner: ownerName(v, people, l.OwnerID), Errors: errs, Domains: svc.Domains(),
+		Next: l.Stage.NextStages(), Blockers: blockers, Analyses: analyses, MinScore: svc.MinScore(),
+		Final: l.Stage.Final()}
+	d.CanMove = len(d.Next) > 0
+	if form != nil {
+		d.Form = *form
+	} else {
+		d.Form = leadForm{Name: l.Name, Email: l.Email, Phone: l.Phone, Company: l.Company, Note: l.Note,
+			BusinessDomain: l.BusinessDomain, MessagesCount: strconv.Itoa(l.MessagesCount)}
+	}
+	if l.AI != nil {
+		d.Analysis = &analysisView{LeadAnalysis: l.AI, Band: band(l.AI.Score, d.MinScore), Stale: l.AI.Facts != l.Facts()}
+	}
+	if l.Stage == crm.LeadTransferred {
+		if s, err := svc.LeadSale(ctx, id); err == nil {
+			d.Sale = s
+		}
+	}
+	reached := map[crm.LeadStage]bool{crm.LeadNew: true}
+	for _, e := range events {
+		if e.Action == crm.ActionLeadStage || e.Action == crm.ActionLeadTransferred {
+			reached[crm.LeadStage(e.From)] = true
+		}
+		d.Events = append(d.Events, eventView{When: e.CreatedAt, Who: actorName(v, people, e.ActorID), Text: describeEvent(v.L, e)})
+	}
+	d.Track = track(l.Stage, reached)
+	v.Title, v.Nav, v.Data = leadTitle(l), "leads", d
+	a.render(w, r, v, "lead", status)
+}
+
+func actorName(v *view, people map[string]*crm.User, id string) string {
+	if id == "" {
+		return v.L.T("event.system")
+	}
+	if id == v.User.ID {
+		return displayName(v.User)
+	}
+	return ownerName(v, people, id)
+}
+
+// describeEvent writes one entry of the audit trail as a sentence.
+func describeEvent(l *Locale, e *crm.Event) string {
+	switch e.Action {
+	case crm.ActionLeadCreated:
+		return l.T("event.lead_created")
+	case crm.ActionLeadStage:
+		return l.T("event.lead_stage", l.T("lead_stage."+e.From), l.T("lead_stage."+e.To))
+	case crm.ActionLeadMessages:
+		return l.T("event.lead_messages", fmt.Sprint(e.Data["from"]), fmt.Sprint(e.Data["to"]))
+	case crm.ActionLeadUpdated, crm.ActionLeadOwner:
+		changes, _ := e.Data["changes"].(map[string]any)
+		var fields []string
+		for k := range changes {
+			fields = append(fields, l.TOr("field."+k, k))
+		}
+		sort.Strings(fields)
+		return l.T("event.lead_updated", strings.Join(fields, ", "))
+	case crm.ActionLeadAnalyzed:
+		score, _ := e.Data["score"].(float64)
+		rec, _ := e.Data["recommendation"].(string)
+		return l.T("event.lead_analyzed", l.Num(score), l.T("rec."+rec))
+	case crm.ActionLeadTransferred:
+		return l.T("event.lead_transferred")
+	case crm.ActionSaleStage:
+		return l.T("event.sale_stage", l.T("sale_stage."+e.From), l.T("sale_stage."+e.To))
+	}
+	return e.Action
+}
+
+// ---- lead actions: each is a POST that ends in a redirect to the lead ----
+
+func (a *App) leadURL(r *http.Request) string {
+	return "/app/leads/" + url.PathEscape(r.PathValue("id"))
+}
+
+// afterLeadAction redirects back to the lead with a flash saying how it went;
+// an invisible lead is a 404 page, never a hint that it exists.
+func (a *App) afterLeadAction(w http.ResponseWriter, r *http.Request, v *view, err error, success string) {
+	switch {
+	case err == nil:
+		a.redirect(w, r, a.leadURL(r), ok(success))
+	case crm.IsKind(err, crm.ENOTFOUND), crm.IsKind(err, crm.EUNAUTHORIZED), crm.IsKind(err, crm.EINTERNAL):
+		a.fail(w, r, v, err)
+	default:
+		a.redirect(w, r, a.leadURL(r), bad(a.explain(v.L, err)))
+	}
+}
+
+func (a *App) leadUpdate(w http.ResponseWriter, r *http.Request, v *view) {
+	f := leadForm{Name: r.PostFormValue("name"), Email: strings.TrimSpace(r.PostFormValue("email")),
+		Phone: r.PostFormValue("phone"), Company: r.PostFormValue("company"), Note: r.PostFormValue("note"),
+		BusinessDomain: r.PostFormValue("business_domain")}
+	u := crm.LeadUpdate{Name: &f.Name, Email: &f.Email, Phone: &f.Phone, Company: &f.Company, Note: &f.Note}
+	// A closed lead's page sends no domain (its select is disabled): leave it alone.
+	if _, sent := r.PostForm["business_domain"]; sent {
+		if f.BusinessDomain == "" {
+			u.ClearBusinessDomain = true
+		} else {
+			u.BusinessDomain = &f.BusinessDomain
+		}
+	}
+	_, err := a.deps.Service.UpdateLead(r.Context(), r.PathValue("id"), u)
+	if errs, invalid := fieldErrors(v.L, err); invalid {
+		v.Flash = bad(v.L.T("error.form"))
+		a.showLead(w, r, v, &f, errs, http.StatusUnprocessableEntity)
+		return
+	}
+	a.afterLeadAction(w, r, v, err, v.L.T("flash.lead_saved"))
+}
+
+func (a *App) leadMessages(w http.ResponseWriter, r *http.Request, v *view) {
+	n, err := strconv.Atoi(strings.TrimSpace(r.PostFormValue("messages_count")))
+	if err != nil {
+		a.redirect(w, r, a.leadURL(r), bad(v.L.T("field.messages_count")+": "+v.L.T("fe.not_a_number")))
+		return
+	}
+	_, err = a.deps.Service.SetMessages(r.Context(), r.PathValue("id"), n)
+	a.afterLeadAction(w, r, v, err, v.L.T("flash.messages_saved"))
+}
+
+func (a *App) leadIncrement(w http.ResponseWriter, r *http.Request, v *view) {
+	l, err := a.deps.Service.IncrementMessages(r.Context(), r.PathValue("id"))
+	msg := ""
+	if err == nil {
+		msg = v.L.T("flash.messages_now", v.L.Int(l.MessagesCount))
+	}
+	a.afterLeadAction(w, r, v, err, msg)
+}
+
+func (a *App) leadStage(w http.ResponseWriter, r *http.Request, v *view) {
+	to := r.PostFormValue("stage")
+	_, err := a.deps.Service.MoveLead(r.Context(), r.PathValue("id"), crm.LeadStage(to))
+	a.afterLeadAction(w, r, v, err, v.L.T("flash.stage_moved", v.L.TOr("lead_stage."+to, to)))
+}
+
+func (a *App) leadAnalyze(w http.ResponseWriter, r *http.Request, v *view) {
+	res, err := a.deps.Service.Analyze(r.Context(), r.PathValue("id"))
+	msg := ""
+	if err == nil {
+		msg = v.L.T("flash.analyzed", v.L.Num(res.Score), v.L.T("rec."+string(res.Recommendation)))
+	} else if k := crm.ErrorKind(err); k == crm.EBADGATEWAY || k == crm.EUNAVAILABLE {
+		a.log.Warn("analyze", "error", err, "request_id", v.Actor.RequestID)
+	}
+	a.afterLeadAction(w, r, v, err, msg)
+}
+
+func (a *App) leadTransfer(w http.ResponseWriter, r *http.Request, v *view) {
+	sale, err := a.deps.Service.Transfer(r.Context(), r.PathValue("id"))
+	if err == nil {
+		a.redirect(w, r, "/app/sales/"+sale.ID, ok(v.L.T("flash.transferred")))
+		return
+	}
+	a.afterLeadAction(w, r, v, err, "")
+}

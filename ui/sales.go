@@ -1,0 +1,132 @@
+package ui
+
+import (
+	"net/http"
+	"net/url"
+
+	"github.com/crmleads/crm"
+)
+
+type saleRow struct {
+	Sale  *crm.Sale
+	Lead  string // the lead's title
+	Owner string
+}
+
+type salesData struct {
+	Stage   string
+	Stages  []option
+	Rows    []saleRow
+	NextURL string
+}
+
+// saleRows adds the lead's title to each sale (one read per sale: a page is
+// small, and the lead is the actor's to see when the sale is).
+func (a *App) saleRows(r *http.Request, v *view, sales []*crm.Sale) []saleRow {
+	people := a.people(r, v)
+	rows := make([]saleRow, len(sales))
+	for i, s := range sales {
+		rows[i] = saleRow{Sale: s, Owner: ownerName(v, people, s.OwnerID), Lead: "#" + s.LeadID[len(s.LeadID)-6:]}
+		if l, err := a.deps.Service.Lead(r.Context(), s.LeadID); err == nil {
+			rows[i].Lead = leadTitle(l)
+		}
+	}
+	return rows
+}
+
+func (a *App) salesPage(w http.ResponseWriter, r *http.Request, v *view) {
+	q := r.URL.Query()
+	d := salesData{Stage: q.Get("stage")}
+	for _, s := range crm.SaleStages {
+		d.Stages = append(d.Stages, option{string(s), v.L.T("sale_stage." + string(s)), d.Stage == string(s)})
+	}
+	sales, next, err := a.deps.Service.Sales(r.Context(), crm.SaleFilter{Stage: crm.SaleStage(d.Stage),
+		After: q.Get("cursor"), Limit: listPageSize})
+	if err != nil {
+		a.fail(w, r, v, err)
+		return
+	}
+	d.Rows = a.saleRows(r, v, sales)
+	if next != "" {
+		nq := url.Values{"cursor": {next}}
+		if d.Stage != "" {
+			nq.Set("stage", d.Stage)
+		}
+		d.NextURL = "/app/sales?" + nq.Encode()
+	}
+	v.Title, v.Nav, v.Data = v.L.T("nav.sales"), "sales", d
+	a.render(w, r, v, "sales", http.StatusOK)
+}
+
+type saleCol struct {
+	Stage string
+	Rows  []saleRow
+	More  bool
+}
+
+func (a *App) salesBoardPage(w http.ResponseWriter, r *http.Request, v *view) {
+	var cols []saleCol
+	for _, s := range crm.SaleStages {
+		sales, next, err := a.deps.Service.Sales(r.Context(), crm.SaleFilter{Stage: s, Limit: boardColumnSize})
+		if err != nil {
+			a.fail(w, r, v, err)
+			return
+		}
+		cols = append(cols, saleCol{Stage: string(s), Rows: a.saleRows(r, v, sales), More: next != ""})
+	}
+	v.Title, v.Nav, v.Data = v.L.T("sales.board"), "sales", cols
+	a.render(w, r, v, "sales_board", http.StatusOK)
+}
+
+type salePageData struct {
+	Sale   *crm.Sale
+	Lead   *crm.Lead
+	Title  string
+	Owner  string
+	By     string
+	Next   []crm.SaleStage
+	Events []eventView
+}
+
+func (a *App) salePage(w http.ResponseWriter, r *http.Request, v *view) {
+	ctx, svc := r.Context(), a.deps.Service
+	s, err := svc.Sale(ctx, r.PathValue("id"))
+	if err != nil {
+		a.fail(w, r, v, err)
+		return
+	}
+	l, err := svc.Lead(ctx, s.LeadID)
+	if err != nil {
+		a.fail(w, r, v, err)
+		return
+	}
+	events, err := svc.LeadEvents(ctx, s.LeadID)
+	if err != nil {
+		a.fail(w, r, v, err)
+		return
+	}
+	people := a.people(r, v)
+	d := salePageData{Sale: s, Lead: l, Title: leadTitle(l), Owner: ownerName(v, people, s.OwnerID),
+		By: actorName(v, people, s.TransferredBy), Next: s.Stage.NextStages()}
+	for _, e := range events {
+		if e.SaleID == s.ID {
+			d.Events = append(d.Events, eventView{When: e.CreatedAt, Who: actorName(v, people, e.ActorID), Text: describeEvent(v.L, e)})
+		}
+	}
+	v.Title, v.Nav, v.Data = v.L.T("sale.title", d.Title), "sales", d
+	a.render(w, r, v, "sale", http.StatusOK)
+}
+
+func (a *App) saleStage(w http.ResponseWriter, r *http.Request, v *view) {
+	to := r.PostFormValue("stage")
+	back := "/app/sales/" + url.PathEscape(r.PathValue("id"))
+	_, err := a.deps.Service.MoveSale(r.Context(), r.PathValue("id"), crm.SaleStage(to))
+	switch {
+	case err == nil:
+		a.redirect(w, r, back, ok(v.L.T("flash.sale_moved", v.L.TOr("sale_stage."+to, to))))
+	case crm.IsKind(err, crm.ENOTFOUND), crm.IsKind(err, crm.EINTERNAL):
+		a.fail(w, r, v, err)
+	default:
+		a.redirect(w, r, back, bad(a.explain(v.L, err)))
+	}
+}

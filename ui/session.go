@@ -1,0 +1,258 @@
+package ui
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/crmleads/crm"
+	"github.com/crmleads/crm/web"
+)
+
+var timeZero time.Time
+
+// Cookies of the web app. The session holds an access token from auth.Tokens,
+// the same kind the API takes as a bearer token; the CSRF cookie holds a random
+// value every form repeats in a hidden field (double submit).
+const (
+	sessionCookie = "crm_session"
+	csrfCookie    = "crm_csrf"
+	flashCookie   = "crm_flash"
+	csrfField     = "csrf"
+	maxFormBytes  = 64 << 10
+)
+
+// view is what every page template receives, plus the page's own data.
+type view struct {
+	L       *Locale
+	CSRF    string
+	Path    string // the request URI, for the language switch to come back to
+	User    *crm.User
+	Actor   crm.Actor
+	Flash   *flash
+	Title   string
+	Nav     string
+	Data    any
+	Status  int
+	Message string // the error page's explanation
+}
+
+// IsAdmin decides whether the Admin link shows; the service decides access.
+func (v *view) IsAdmin() bool { return v.User != nil && v.User.Role == crm.RoleAdmin }
+
+type flash struct {
+	Kind string `json:"k"` // ok | error
+	Text string `json:"t"`
+}
+
+type handler func(w http.ResponseWriter, r *http.Request, v *view)
+
+func (a *App) newView(w http.ResponseWriter, r *http.Request) *view {
+	v := &view{L: a.locales[negotiate(r)], Path: r.URL.RequestURI()}
+	v.CSRF = a.csrfToken(w, r)
+	if c, err := r.Cookie(flashCookie); err == nil {
+		a.clearCookie(w, r, flashCookie)
+		if b, err := base64.RawURLEncoding.DecodeString(c.Value); err == nil {
+			var f flash
+			if json.Unmarshal(b, &f) == nil && f.Text != "" {
+				v.Flash = &f
+			}
+		}
+	}
+	return v
+}
+
+// page serves a GET: pages are never cached, as they show private data.
+func (a *App) page(h handler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		h(w, r, a.newView(w, r))
+	}
+}
+
+// form serves a POST from one of our forms: it must come from our own origin
+// (Sec-Fetch-Site/Origin) and repeat the CSRF cookie in its csrf field, or it
+// gets a friendly 403 page and changes nothing.
+func (a *App) form(h handler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+		v := a.newView(w, r)
+		if err := r.ParseForm(); err != nil {
+			v.Message = v.L.T("error.bad_form")
+			a.renderError(w, r, v, http.StatusBadRequest)
+			return
+		}
+		if a.xorigin.Check(r) != nil || !a.csrfValid(r) {
+			v.Message = v.L.T("error.csrf")
+			a.renderError(w, r, v, http.StatusForbidden)
+			return
+		}
+		h(w, r, v)
+	}
+}
+
+// signedIn resolves the session cookie to the acting user (who must still be
+// active) and puts the actor in the context the service reads; without a valid
+// session it sends the user to the sign-in page and back afterwards.
+func (a *App) signedIn(h handler) handler {
+	return func(w http.ResponseWriter, r *http.Request, v *view) {
+		c, err := r.Cookie(sessionCookie)
+		if err != nil || c.Value == "" {
+			a.toLogin(w, r)
+			return
+		}
+		ctx := r.Context()
+		actor, err := web.ActorFromToken(ctx, a.deps, c.Value)
+		if err != nil {
+			if crm.IsKind(err, crm.EUNAUTHORIZED) {
+				a.clearCookie(w, r, sessionCookie)
+				a.toLogin(w, r)
+				return
+			}
+			a.fail(w, r, v, err)
+			return
+		}
+		ctx = crm.WithActor(ctx, actor)
+		r = r.WithContext(ctx)
+		u, err := a.deps.Service.Me(ctx)
+		if err != nil {
+			a.fail(w, r, v, err)
+			return
+		}
+		v.User, v.Actor = u, actor
+		h(w, r, v)
+	}
+}
+
+func (a *App) toLogin(w http.ResponseWriter, r *http.Request) {
+	next := r.URL.RequestURI()
+	if r.Method != http.MethodGet {
+		next = r.Header.Get("Referer")
+		if u, err := url.Parse(next); err == nil {
+			next = u.RequestURI()
+		}
+	}
+	target := "/app/login"
+	if localPath(next) && next != "/app/" {
+		target += "?next=" + url.QueryEscape(next)
+	}
+	http.Redirect(w, r, target, http.StatusSeeOther)
+}
+
+// localPath reports whether p is a path of the web app, safe to redirect to
+// (no scheme, no host, no //evil.example).
+func localPath(p string) bool {
+	return strings.HasPrefix(p, "/app/") && !strings.HasPrefix(p, "//") && !strings.ContainsAny(p, "\\\r\n")
+}
+
+func (a *App) cookie(r *http.Request, name, value string, maxAge int) *http.Cookie {
+	return &http.Cookie{Name: name, Value: value, Path: "/", MaxAge: maxAge, HttpOnly: true,
+		Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode}
+}
+
+func (a *App) clearCookie(w http.ResponseWriter, r *http.Request, name string) {
+	http.SetCookie(w, a.cookie(r, name, "", -1))
+}
+
+// csrfToken returns the request's CSRF token, setting the cookie when the
+// browser has none yet.
+func (a *App) csrfToken(w http.ResponseWriter, r *http.Request) string {
+	if c, err := r.Cookie(csrfCookie); err == nil && len(c.Value) == 43 {
+		return c.Value
+	}
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	tok := base64.RawURLEncoding.EncodeToString(b)
+	http.SetCookie(w, a.cookie(r, csrfCookie, tok, 0))
+	// The same request may render a form: let it see the new token.
+	r.AddCookie(&http.Cookie{Name: csrfCookie, Value: tok})
+	return tok
+}
+
+func (a *App) csrfValid(r *http.Request) bool {
+	c, err := r.Cookie(csrfCookie)
+	if err != nil || c.Value == "" {
+		return false
+	}
+	return subtle.ConstantTimeCompare([]byte(c.Value), []byte(r.PostFormValue(csrfField))) == 1
+}
+
+// redirect ends a POST: post/redirect/get, with an optional flash message.
+func (a *App) redirect(w http.ResponseWriter, r *http.Request, to string, f *flash) {
+	if f != nil {
+		b, _ := json.Marshal(f)
+		http.SetCookie(w, a.cookie(r, flashCookie, base64.RawURLEncoding.EncodeToString(b), 60))
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+func ok(text string) *flash  { return &flash{Kind: "ok", Text: text} }
+func bad(text string) *flash { return &flash{Kind: "error", Text: text} }
+
+// render writes a page; a template error is logged and becomes the error page
+// (templates are checked at start, so this is a bug in the data).
+func (a *App) render(w http.ResponseWriter, r *http.Request, v *view, name string, status int) {
+	var buf bytes.Buffer
+	if err := a.pages[name].ExecuteTemplate(&buf, "layout", v); err != nil {
+		a.log.Error("render", "page", name, "error", err, "request_id", web.RequestID(r.Context()))
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	if status == 0 {
+		status = http.StatusOK
+	}
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// renderError shows the friendly page for a status (403, 404, 400, 500…).
+func (a *App) renderError(w http.ResponseWriter, r *http.Request, v *view, status int) {
+	v.Status = status
+	v.Title = v.L.T("error.title." + statusKey(status))
+	if v.Message == "" {
+		v.Message = v.L.T("error.text." + statusKey(status))
+	}
+	a.render(w, r, v, "error", status)
+}
+
+func statusKey(status int) string {
+	switch status {
+	case http.StatusBadRequest, http.StatusForbidden, http.StatusNotFound, http.StatusServiceUnavailable:
+		return strconv.Itoa(status)
+	}
+	return "500"
+}
+
+// fail turns an error from the service into a friendly page: not found and
+// forbidden get their pages, a lost session goes to sign-in, anything else is
+// explained in the user's language (internal causes go to the log only).
+func (a *App) fail(w http.ResponseWriter, r *http.Request, v *view, err error) {
+	switch crm.ErrorKind(err) {
+	case crm.ENOTFOUND:
+		a.renderError(w, r, v, http.StatusNotFound)
+	case crm.EFORBIDDEN:
+		a.renderError(w, r, v, http.StatusForbidden)
+	case crm.EUNAUTHORIZED:
+		a.toLogin(w, r)
+	case crm.EUNAVAILABLE:
+		v.Message = a.explain(v.L, err)
+		a.renderError(w, r, v, http.StatusServiceUnavailable)
+	default:
+		var e *crm.Error
+		if !errors.As(err, &e) || e.Kind == crm.EINTERNAL {
+			a.log.Error("page", "error", err, "request_id", web.RequestID(r.Context()), "path", r.URL.Path)
+		}
+		v.Message = a.explain(v.L, err)
+		a.renderError(w, r, v, http.StatusInternalServerError)
+	}
+}

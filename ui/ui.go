@@ -1,0 +1,188 @@
+package ui
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"mime"
+	"net/http"
+	"path"
+	"strings"
+
+	"github.com/crmleads/crm/web"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// App is the managers' web app: server-rendered pages over the same
+// crm.Service as the JSON API.
+type App struct {
+	deps    web.Deps
+	log     *slog.Logger
+	locales map[string]*Locale
+	pages   map[string]*template.Template
+	// assets maps the hashed name (app.3f2a9c1b.css) to its file, and
+	// assetURL the plain name to its URL.
+	assets   map[string]asset
+	assetURL map[string]string
+	xorigin  *http.CrossOriginProtection
+}
+
+type asset struct {
+	body        []byte
+	contentType string
+}
+
+// New parses every template and hashes every static asset; anything missing or
+// malformed is an error here, at start, rather than on a click.
+func New(d web.Deps) (*App, error) {
+	a := &App{deps: d, log: d.Logger, assets: map[string]asset{}, assetURL: map[string]string{},
+		xorigin: http.NewCrossOriginProtection()}
+	if a.log == nil {
+		a.log = slog.New(slog.DiscardHandler)
+	}
+	var err error
+	if a.locales, err = loadLocales(); err != nil {
+		return nil, err
+	}
+	if err := a.loadAssets(); err != nil {
+		return nil, err
+	}
+	if err := a.parseTemplates(); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// Pages returns the function to put in web.Deps.Pages. It panics when the app
+// cannot start, which only a broken build can cause (everything is embedded).
+func Pages(d *web.Deps) func(*http.ServeMux) {
+	return func(mux *http.ServeMux) {
+		a, err := New(*d)
+		if err != nil {
+			panic(err)
+		}
+		a.Mount(mux)
+	}
+}
+
+func (a *App) loadAssets() error {
+	return fs.WalkDir(staticFS, "static", func(p string, de fs.DirEntry, err error) error {
+		if err != nil || de.IsDir() {
+			return err
+		}
+		b, err := staticFS.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(b)
+		name := strings.TrimPrefix(p, "static/")
+		ext := path.Ext(name)
+		hashed := strings.TrimSuffix(name, ext) + "." + hex.EncodeToString(sum[:5]) + ext
+		ct := mime.TypeByExtension(ext)
+		if ct == "" {
+			ct = "application/octet-stream"
+		}
+		a.assets[hashed] = asset{body: b, contentType: ct}
+		a.assetURL[name] = "/static/" + hashed
+		return nil
+	})
+}
+
+// pageNames lists every page template; each is parsed with the layout.
+var pageNames = []string{"login", "leads", "board", "lead_new", "lead", "sales", "sales_board", "sale",
+	"users", "error"}
+
+func (a *App) parseTemplates() error {
+	funcs := template.FuncMap{
+		"asset": func(name string) (string, error) {
+			u, ok := a.assetURL[name]
+			if !ok {
+				return "", fmt.Errorf("no static asset %q", name)
+			}
+			return u, nil
+		},
+		"pct": func(f float64) string { return fmt.Sprintf("%.0f%%", f*100) },
+		"str": func(v any) string { return fmt.Sprint(v) },
+	}
+	base, err := template.New("base").Funcs(funcs).ParseFS(templateFS, "templates/_*.html")
+	if err != nil {
+		return fmt.Errorf("ui: templates: %w", err)
+	}
+	a.pages = map[string]*template.Template{}
+	for _, name := range pageNames {
+		t, err := template.Must(base.Clone()).ParseFS(templateFS, "templates/"+name+".html")
+		if err != nil {
+			return fmt.Errorf("ui: template %s: %w", name, err)
+		}
+		if t.Lookup("content") == nil {
+			return fmt.Errorf("ui: template %s defines no content", name)
+		}
+		a.pages[name] = t
+	}
+	return nil
+}
+
+// Mount registers the pages and assets on mux, under /app/ and /static/ so
+// that they never collide with the API.
+func (a *App) Mount(mux *http.ServeMux) {
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/app/", http.StatusSeeOther)
+	})
+	mux.HandleFunc("GET /static/{name}", a.serveAsset)
+
+	mux.HandleFunc("GET /app/login", a.page(a.loginPage))
+	mux.HandleFunc("POST /app/login", a.form(a.loginSubmit))
+	mux.HandleFunc("POST /app/logout", a.form(a.logout))
+	mux.HandleFunc("POST /app/lang", a.form(a.setLanguage))
+
+	mux.HandleFunc("GET /app/{$}", a.page(a.signedIn(func(w http.ResponseWriter, r *http.Request, v *view) {
+		http.Redirect(w, r, "/app/leads", http.StatusSeeOther)
+	})))
+	mux.HandleFunc("GET /app/leads", a.page(a.signedIn(a.leadsPage)))
+	mux.HandleFunc("GET /app/board", a.page(a.signedIn(a.boardPage)))
+	mux.HandleFunc("GET /app/leads/new", a.page(a.signedIn(a.leadNewPage)))
+	mux.HandleFunc("POST /app/leads", a.form(a.signedIn(a.leadCreate)))
+	mux.HandleFunc("GET /app/leads/{id}", a.page(a.signedIn(a.leadPage)))
+	mux.HandleFunc("POST /app/leads/{id}", a.form(a.signedIn(a.leadUpdate)))
+	mux.HandleFunc("POST /app/leads/{id}/messages", a.form(a.signedIn(a.leadMessages)))
+	mux.HandleFunc("POST /app/leads/{id}/messages/increment", a.form(a.signedIn(a.leadIncrement)))
+	mux.HandleFunc("POST /app/leads/{id}/stage", a.form(a.signedIn(a.leadStage)))
+	mux.HandleFunc("POST /app/leads/{id}/analyze", a.form(a.signedIn(a.leadAnalyze)))
+	mux.HandleFunc("POST /app/leads/{id}/transfer", a.form(a.signedIn(a.leadTransfer)))
+
+	mux.HandleFunc("GET /app/sales", a.page(a.signedIn(a.salesPage)))
+	mux.HandleFunc("GET /app/sales/board", a.page(a.signedIn(a.salesBoardPage)))
+	mux.HandleFunc("GET /app/sales/{id}", a.page(a.signedIn(a.salePage)))
+	mux.HandleFunc("POST /app/sales/{id}/stage", a.form(a.signedIn(a.saleStage)))
+
+	mux.HandleFunc("GET /app/admin/users", a.page(a.signedIn(a.usersPage)))
+	mux.HandleFunc("POST /app/admin/users", a.form(a.signedIn(a.userCreate)))
+	mux.HandleFunc("POST /app/admin/users/{id}", a.form(a.signedIn(a.userUpdate)))
+
+	// Anything else under /app/ is a friendly page, not the API's problem JSON.
+	mux.HandleFunc("/app/", a.page(func(w http.ResponseWriter, r *http.Request, v *view) {
+		a.renderError(w, r, v, http.StatusNotFound)
+	}))
+}
+
+func (a *App) serveAsset(w http.ResponseWriter, r *http.Request) {
+	as, ok := a.assets[r.PathValue("name")]
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", as.contentType)
+	// The name carries the content hash: a new version is a new URL.
+	w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+	http.ServeContent(w, r, "", timeZero, bytes.NewReader(as.body))
+}
