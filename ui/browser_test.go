@@ -1,0 +1,286 @@
+package ui_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	cdppage "github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+)
+
+const chromiumPath = "/usr/bin/chromium"
+
+// browser starts headless Chromium for one test, bounded by limit. Without
+// Chromium the test skips, except under CI=true, where it fails: CI installs
+// Chromium and must never pass by skipping.
+func browser(t *testing.T, limit time.Duration) context.Context {
+	t.Helper()
+	if _, err := os.Stat(chromiumPath); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s is missing, and under CI=true the browser tests must run", chromiumPath)
+		}
+		t.Skipf("browser tests skipped: %s is missing (apt-get install -y chromium)", chromiumPath)
+	}
+	parent, cancelLimit := context.WithTimeout(context.Background(), limit)
+	t.Cleanup(cancelLimit)
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromiumPath),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
+		// Nothing may reach for the network, or Chromium waits on it.
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("disable-extensions", true),
+		chromedp.Flag("lang", "en-US"),
+		chromedp.WindowSize(1280, 800),
+	}
+	alloc, cancelAlloc := chromedp.NewExecAllocator(parent, opts...)
+	t.Cleanup(cancelAlloc)
+	ctx, cancelCtx := chromedp.NewContext(alloc)
+	t.Cleanup(cancelCtx)
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 800)); err != nil { // starts the browser
+		t.Fatalf("start chromium: %v", err)
+	}
+	return ctx
+}
+
+// steps runs browser actions with a bound of their own, failing the test on error.
+type steps struct {
+	t   *testing.T
+	ctx context.Context
+	url string
+}
+
+func (s *steps) do(what string, actions ...func(context.Context, *chromedp.Target) (chromedp.Void, error)) {
+	s.t.Helper()
+	ctx, cancel := context.WithTimeout(s.ctx, 20*time.Second)
+	defer cancel()
+	acts := make([]chromedp.Action[chromedp.Void], len(actions))
+	for i, a := range actions {
+		acts[i] = a
+	}
+	if err := chromedp.Do(ctx, acts...); err != nil {
+		s.t.Fatalf("%s: %v", what, err)
+	}
+}
+
+func (s *steps) open(path string) { s.t.Helper(); s.do("open "+path, chromedp.Navigate(s.url+path)) }
+
+// click clicks what sel finds and waits for the page that follows to load.
+func (s *steps) click(sel string) {
+	s.t.Helper()
+	ctx, cancel := context.WithTimeout(s.ctx, 30*time.Second)
+	defer cancel()
+	if _, err := chromedp.Run(ctx, chromedp.WaitEvent(cdppage.LoadEventFired, nil, chromedp.Click(chromedp.CSS(sel)))); err != nil {
+		s.t.Fatalf("click %s: %v", sel, err)
+	}
+}
+
+func (s *steps) text(sel string) string {
+	s.t.Helper()
+	ctx, cancel := context.WithTimeout(s.ctx, 10*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		s.t.Fatalf("text of %s: %v", sel, err)
+	}
+	return strings.TrimSpace(v)
+}
+
+func (s *steps) wantText(sel, want string) {
+	s.t.Helper()
+	if got := s.text(sel); !strings.Contains(got, want) {
+		s.t.Fatalf("%s shows %q, want %q", sel, got, want)
+	}
+}
+
+func (s *steps) location() string {
+	s.t.Helper()
+	v, err := chromedp.Run(s.ctx, chromedp.Location())
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return v
+}
+
+func (s *steps) present(sel string) bool {
+	s.t.Helper()
+	n, err := chromedp.Run(s.ctx, chromedp.Evaluate[int](`document.querySelectorAll(`+"`"+sel+"`"+`).length`))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return n > 0
+}
+
+func (s *steps) signIn(email string) {
+	s.t.Helper()
+	s.open("/app/login")
+	s.do("sign in as "+email,
+		chromedp.SendKeys(chromedp.CSS("#email"), email),
+		chromedp.SendKeys(chromedp.CSS("#password"), password))
+	s.click("#signin")
+}
+
+// shot saves a screenshot of the viewport under test-artifacts/screenshots,
+// and under docs/screenshots when CRM_UPDATE_SCREENSHOTS=1.
+func (s *steps) shot(name string) {
+	s.t.Helper()
+	ctx, cancel := context.WithTimeout(s.ctx, 20*time.Second)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		s.t.Fatalf("screenshot %s: %v", name, err)
+	}
+	dirs := []string{filepath.Join("..", "test-artifacts", "screenshots")}
+	if os.Getenv("CRM_UPDATE_SCREENSHOTS") == "1" {
+		dirs = append(dirs, filepath.Join("..", "docs", "screenshots"))
+	}
+	for _, dir := range dirs {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			s.t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+			s.t.Fatal(err)
+		}
+	}
+}
+
+// TestBrowser drives the app in headless Chromium the way a manager would:
+// plain forms, no API calls, from sign-in to a paid sale.
+func TestBrowser(t *testing.T) {
+	ctx := browser(t, 3*time.Minute)
+	b := setup(t)
+	s := &steps{t: t, ctx: ctx, url: b.baseURL}
+
+	// Signing in.
+	s.open("/app/login")
+	s.wantText("h1", "Sign in")
+	s.shot("sign-in")
+	s.signIn(b.alice.Email)
+	s.wantText(".who-name", "Alice Manager")
+
+	// A new lead, with a validation error first.
+	s.click("#new-lead")
+	s.do("fill the new lead",
+		chromedp.SetValue(chromedp.CSS("#source"), "partner"),
+		chromedp.SetValue(chromedp.CSS("#messages_count"), "3"),
+		chromedp.SendKeys(chromedp.CSS("#name"), "Olena Kovalenko"),
+		chromedp.SendKeys(chromedp.CSS("#company"), "Kvitka LLC"),
+		chromedp.SendKeys(chromedp.CSS("#email"), "olena@"))
+	s.click("#create-lead")
+	s.wantText("#email-error", "Enter an email address")
+	s.do("fix the email", chromedp.SetValue(chromedp.CSS("#email"), "olena@kvitka.example"))
+	s.click("#create-lead")
+	leadURL := strings.TrimPrefix(s.location(), b.baseURL)
+	if !strings.HasPrefix(leadURL, "/app/leads/") {
+		t.Fatalf("after creating a lead the browser is at %s", leadURL)
+	}
+	s.wantText(".flash-ok", "Lead created")
+	s.wantText("#lead-stage", "New")
+	s.wantText("#blockers", "Set the business domain.")
+
+	// Through the stages: only the legal moves are offered.
+	if s.present("#move-qualified") {
+		t.Fatal("a new lead offers to skip to qualified")
+	}
+	s.click("#move-contacted")
+	s.wantText("#lead-stage", "Contacted")
+	s.click("#move-qualified")
+	s.wantText("#lead-stage", "Qualified")
+	s.click("#messages-inc")
+	s.wantText("#messages-count", "4")
+
+	// The business domain, then the analysis.
+	s.do("choose a domain", chromedp.SetValue(chromedp.CSS("#business_domain"), "first"))
+	s.click("#save-lead")
+	s.wantText(".flash-ok", "Saved")
+	s.wantText("#blockers", "Analyze the lead with AI first.")
+	s.click("#analyze")
+	s.wantText(".flash-ok", "Analysis done")
+	score := s.text("#analysis-score")
+	if !strings.HasPrefix(score, "0.") {
+		t.Fatalf("score shows %q", score)
+	}
+	s.wantText("#analysis-band", "high")
+	s.wantText("#analysis-rec", "Transfer to sales")
+	if s.present("#blockers") || s.present("#transfer[disabled]") {
+		t.Fatal("the transfer is still blocked after a high score")
+	}
+	s.do("scroll to top", chromedp.Evaluate[chromedp.Void](`window.scrollTo(0, 0)`))
+	s.shot("lead")
+	s.do("phone width", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
+	s.open(leadURL)
+	s.shot("lead-phone")
+	s.do("desktop width", chromedp.EmulateViewport(1280, 800))
+	s.open(leadURL)
+
+	// Transfer, then the sale to paid.
+	s.click("#transfer")
+	s.wantText(".flash-ok", "Transferred to sales")
+	s.wantText("#sale-stage", "New")
+	s.wantText("#sale-lead", "Olena Kovalenko")
+	s.click("#sale-move-kyc")
+	s.wantText("#sale-stage", "KYC")
+	s.click("#sale-move-agreement")
+	s.wantText("#sale-stage", "Agreement")
+	s.shot("sale")
+	s.click("#sale-move-paid")
+	s.wantText("#sale-stage", "Paid")
+	s.wantText("#sale-final", "closed")
+
+	// The lead is transferred and shows its history.
+	s.open(leadURL)
+	s.wantText("#lead-stage", "Transferred")
+	s.wantText("#events", "transferred the lead to sales")
+
+	// A few more leads, for the list and the board.
+	for _, name := range []string{"Petro Shevchenko", "Iryna Bondar", "Andrii Melnyk"} {
+		s.open("/app/leads/new")
+		s.do("fill "+name, chromedp.SendKeys(chromedp.CSS("#name"), name), chromedp.SetValue(chromedp.CSS("#source"), "scanner"))
+		s.click("#create-lead")
+	}
+	s.click("#move-contacted")
+	s.open("/app/leads")
+	s.wantText("#leads-table", "Olena Kovalenko")
+	s.shot("leads")
+	s.open("/app/board")
+	s.wantText(".col-transferred", "Olena Kovalenko")
+	s.wantText(".col-contacted", "Andrii Melnyk")
+	s.shot("board")
+
+	// Another manager: the lead does not exist for him.
+	s.click("#logout")
+	s.wantText("h1", "Sign in")
+	s.signIn(b.bob.Email)
+	s.open(leadURL)
+	s.wantText("#error-page", "There is no such page, or it is not yours to see.")
+	if s.present(`a[href="/app/admin/users"]`) {
+		t.Error("a manager sees the Admin link")
+	}
+
+	// Switching the language changes the labels.
+	s.click(`.lang button[value="uk"]`)
+	s.wantText(".nav", "Ліди")
+	s.wantText("#error-page h1", "Не знайдено")
+	s.open("/app/leads")
+	s.wantText("#new-lead", "Новий лід")
+	s.click("#logout")
+
+	// The admin's pages (the language choice stays with the browser).
+	s.signIn(b.admin.Email)
+	s.open(leadURL)
+	s.wantText("#analysis-rec", "Передати в продажі")
+	s.wantText("#lead-stage", "Передано в продажі")
+	s.shot("lead-uk")
+	s.click(`.lang button[value="en"]`)
+	s.open("/app/admin/users")
+	s.wantText("#users-table", "Alice Manager")
+	s.shot("admin-users")
+}
