@@ -278,6 +278,9 @@ func TestBrowser(t *testing.T) {
 	s.open(leadURL)
 	s.wantText("#analysis-rec", "Передати в продажі")
 	s.wantText("#lead-stage", "Передано в продажі")
+	if s.present("#analysis-stale") {
+		t.Error("a transferred lead's analysis is marked stale")
+	}
 	s.shot("lead-uk")
 	s.click(`.lang button[value="en"]`)
 	s.open("/app/admin/users")

@@ -362,6 +362,11 @@ func (a *App) showLead(w http.ResponseWriter, r *http.Request, v *view, form *le
 	}
 	if l.AI != nil {
 		d.Analysis = &analysisView{LeadAnalysis: l.AI, Band: band(l.AI.Score, d.MinScore), Stale: l.AI.Facts != l.Facts()}
+		// A closed lead's analysis differs from it by the closing move itself
+		// (qualified → transferred); it cannot be redone, so it is not "stale".
+		if d.Final {
+			d.Analysis.Stale = false
+		}
 	}
 	if l.Stage == crm.LeadTransferred {
 		if s, err := svc.LeadSale(ctx, id); err == nil {
