@@ -368,3 +368,35 @@ func TestAdminManagesUsers(t *testing.T) {
 		t.Error("no last-admin message")
 	}
 }
+
+func TestLeadListPagesWithACursor(t *testing.T) {
+	b := setup(t)
+	for i := range 27 {
+		if _, err := b.svc.CreateLead(as(b.alice), crm.LeadInput{Source: crm.SourceScanner, Name: "Lead " + string(rune('A'+i))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := b.client(t)
+	c.login(b.alice.Email)
+	p := c.get("/app/leads?source=scanner")
+	checkPage(t, p, http.StatusOK)
+	_, rest, ok := strings.Cut(p.body, `<a class="button" href="`)
+	if !ok {
+		t.Fatal("no Next link on a full page")
+	}
+	next, _, _ := strings.Cut(rest, `"`)
+	next = strings.ReplaceAll(next, "&amp;", "&")
+	if !strings.Contains(next, "source=scanner") || !strings.Contains(next, "cursor=") {
+		t.Fatalf("Next link %q loses the filter or the cursor", next)
+	}
+	p = c.get(next)
+	checkPage(t, p, http.StatusOK)
+	if n := strings.Count(p.body, `<tr>`) - 1; n != 2 { // minus the header row
+		t.Errorf("second page has %d leads, want 2", n)
+	}
+	if strings.Contains(p.body, `rel="next"`) {
+		t.Error("the last page has a Next link")
+	}
+	// A cursor nobody gave out is a message, not an error page.
+	checkPage(t, c.get("/app/leads?cursor=bogus"), http.StatusOK)
+}
