@@ -219,3 +219,17 @@ func (s *Service) Bootstrap(ctx context.Context, email, password string) (bool, 
 	}
 	return err == nil, err
 }
+
+// Colleagues lists every user for senior managers and admins, who assign
+// leads to them and read their names in lists; the hash is the caller's to
+// drop (web and ui never render it). Errors: EFORBIDDEN for managers.
+func (s *Service) Colleagues(ctx context.Context) ([]*User, error) {
+	a, err := actor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !a.Role.SeesAll() {
+		return nil, Errorf(EFORBIDDEN, CodeForbidden, "only senior managers and admins see the team")
+	}
+	return s.store.Users(ctx)
+}
