@@ -286,4 +286,8 @@ func TestBrowser(t *testing.T) {
 	s.open("/app/admin/users")
 	s.wantText("#users-table", "Alice Manager")
 	s.shot("admin-users")
+	s.click(`.nav a[href="/app/audit"]`)
+	s.wantText("#audit-table", "transferred the lead to sales")
+	s.wantText("#audit-table", "Alice Manager")
+	s.shot("audit")
 }

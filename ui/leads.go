@@ -34,19 +34,50 @@ type leadsData struct {
 	Filtered                bool
 }
 
-// people returns the names of the users the actor may list (admins: all), for
-// showing owners; others see their own name and a short id for colleagues.
+// people returns the users whose names the actor may read, by id: senior
+// managers and admins see the whole team (Service.Colleagues); a manager sees
+// only himself, and a short id for colleagues.
 func (a *App) people(r *http.Request, v *view) map[string]*crm.User {
 	m := map[string]*crm.User{v.User.ID: v.User}
-	if v.User.Role != crm.RoleAdmin {
+	if !v.User.Role.SeesAll() {
 		return m
 	}
-	if us, err := a.deps.Service.Users(r.Context()); err == nil {
+	if us, err := a.deps.Service.Colleagues(r.Context()); err == nil {
 		for _, u := range us {
 			m[u.ID] = u
 		}
 	}
 	return m
+}
+
+// ownerOptions lists the active users of people by name, for an owner select;
+// selected is marked, and shown even when that user is no longer active.
+// The actor is left out when skipSelf (the list's "Mine" stands for him).
+func ownerOptions(v *view, people map[string]*crm.User, selected string, skipSelf bool) []option {
+	return userOptions(people, selected, func(u *crm.User) bool {
+		return (u.Active || u.ID == selected) && !(skipSelf && u.ID == v.User.ID)
+	})
+}
+
+// userOptions lists the users of people that keep accepts, sorted by name.
+func userOptions(people map[string]*crm.User, selected string, keep func(*crm.User) bool) []option {
+	var us []*crm.User
+	for _, u := range people {
+		if keep(u) {
+			us = append(us, u)
+		}
+	}
+	sort.Slice(us, func(i, j int) bool {
+		if a, b := displayName(us[i]), displayName(us[j]); a != b {
+			return a < b
+		}
+		return us[i].ID < us[j].ID
+	})
+	var out []option
+	for _, u := range us {
+		out = append(out, option{u.ID, displayName(u), u.ID == selected})
+	}
+	return out
 }
 
 func ownerName(v *view, people map[string]*crm.User, id string) string {
@@ -99,16 +130,7 @@ func (a *App) leadsPage(w http.ResponseWriter, r *http.Request, v *view) {
 		if owner == "me" {
 			owner = v.User.ID
 		}
-		var us []*crm.User
-		for _, u := range people {
-			if u.ID != v.User.ID {
-				us = append(us, u)
-			}
-		}
-		sort.Slice(us, func(i, j int) bool { return displayName(us[i]) < displayName(us[j]) })
-		for _, u := range us {
-			d.Owners = append(d.Owners, option{u.ID, displayName(u), d.Owner == u.ID})
-		}
+		d.Owners = append(d.Owners, ownerOptions(v, people, d.Owner, true)...)
 	} else {
 		owner = ""
 	}
@@ -189,14 +211,8 @@ type leadNewData struct {
 
 func (a *App) leadNewData(r *http.Request, v *view, f leadForm, errs map[string]string) leadNewData {
 	d := leadNewData{Form: f, Errors: errs, Sources: crm.Sources, Domains: a.deps.Service.Domains()}
-	if v.User.Role == crm.RoleAdmin {
-		if us, err := a.deps.Service.Users(r.Context()); err == nil {
-			for _, u := range us {
-				if u.Active {
-					d.Owners = append(d.Owners, option{u.ID, displayName(u), f.OwnerID == u.ID})
-				}
-			}
-		}
+	if v.User.Role.SeesAll() {
+		d.Owners = ownerOptions(v, a.people(r, v), f.OwnerID, true)
 	}
 	return d
 }
@@ -280,6 +296,7 @@ type leadPageData struct {
 	Analysis *analysisView
 	Analyses []*crm.AnalysisRecord
 	Events   []eventView
+	Owners   []option // the reassign select; empty for managers
 	Sale     *crm.Sale
 	MinScore float64
 	Final    bool
@@ -354,6 +371,9 @@ func (a *App) showLead(w http.ResponseWriter, r *http.Request, v *view, form *le
 		Next: l.Stage.NextStages(), Blockers: blockers, Analyses: analyses, MinScore: svc.MinScore(),
 		Final: l.Stage.Final()}
 	d.CanMove = len(d.Next) > 0
+	if v.User.Role.SeesAll() {
+		d.Owners = ownerOptions(v, people, l.OwnerID, false)
+	}
 	if form != nil {
 		d.Form = *form
 	} else {
@@ -378,7 +398,7 @@ func (a *App) showLead(w http.ResponseWriter, r *http.Request, v *view, form *le
 		if e.Action == crm.ActionLeadStage || e.Action == crm.ActionLeadTransferred {
 			reached[crm.LeadStage(e.From)] = true
 		}
-		d.Events = append(d.Events, eventView{When: e.CreatedAt, Who: actorName(v, people, e.ActorID), Text: describeEvent(v.L, e)})
+		d.Events = append(d.Events, eventView{When: e.CreatedAt, Who: actorName(v, people, e.ActorID), Text: describeEvent(v.L, e, namer(v, people))})
 	}
 	d.Track = track(l.Stage, reached)
 	v.Title, v.Nav, v.Data = leadTitle(l), "leads", d
@@ -389,14 +409,29 @@ func actorName(v *view, people map[string]*crm.User, id string) string {
 	if id == "" {
 		return v.L.T("event.system")
 	}
-	if id == v.User.ID {
-		return displayName(v.User)
-	}
-	return ownerName(v, people, id)
+	return namer(v, people)(id)
 }
 
-// describeEvent writes one entry of the audit trail as a sentence.
-func describeEvent(l *Locale, e *crm.Event) string {
+// namer names users in sentences: by name when people has them (the actor
+// included), otherwise by a short id.
+func namer(v *view, people map[string]*crm.User) func(id string) string {
+	return func(id string) string {
+		switch {
+		case id == "":
+			return "—"
+		case people[id] != nil:
+			return displayName(people[id])
+		case len(id) > 6:
+			return v.L.T("owner.colleague", id[len(id)-6:])
+		}
+		return v.L.T("owner.colleague", id)
+	}
+}
+
+// describeEvent writes one entry of the audit trail as a sentence, for the
+// lead page's history and the audit page; name names a user by id.
+func describeEvent(l *Locale, e *crm.Event, name func(id string) string) string {
+	changes, _ := e.Data["changes"].(map[string]any)
 	switch e.Action {
 	case crm.ActionLeadCreated:
 		return l.T("event.lead_created")
@@ -404,14 +439,15 @@ func describeEvent(l *Locale, e *crm.Event) string {
 		return l.T("event.lead_stage", l.T("lead_stage."+e.From), l.T("lead_stage."+e.To))
 	case crm.ActionLeadMessages:
 		return l.T("event.lead_messages", fmt.Sprint(e.Data["from"]), fmt.Sprint(e.Data["to"]))
-	case crm.ActionLeadUpdated, crm.ActionLeadOwner:
-		changes, _ := e.Data["changes"].(map[string]any)
-		var fields []string
-		for k := range changes {
-			fields = append(fields, l.TOr("field."+k, k))
+	case crm.ActionLeadOwner:
+		if c, ok := changes["owner_id"].(map[string]any); ok && len(changes) == 1 {
+			from, _ := c["from"].(string)
+			to, _ := c["to"].(string)
+			return l.T("event.lead_owner", name(from), name(to))
 		}
-		sort.Strings(fields)
-		return l.T("event.lead_updated", strings.Join(fields, ", "))
+		return l.T("event.lead_updated", changedFields(l, changes))
+	case crm.ActionLeadUpdated:
+		return l.T("event.lead_updated", changedFields(l, changes))
 	case crm.ActionLeadAnalyzed:
 		score, _ := e.Data["score"].(float64)
 		rec, _ := e.Data["recommendation"].(string)
@@ -420,8 +456,22 @@ func describeEvent(l *Locale, e *crm.Event) string {
 		return l.T("event.lead_transferred")
 	case crm.ActionSaleStage:
 		return l.T("event.sale_stage", l.T("sale_stage."+e.From), l.T("sale_stage."+e.To))
+	case crm.ActionUserCreated:
+		return l.T("event.user_created", name(e.UserID), l.TOr("role."+e.To, e.To))
+	case crm.ActionUserUpdated:
+		return l.T("event.user_updated", name(e.UserID), changedFields(l, changes))
 	}
 	return e.Action
+}
+
+// changedFields lists the labels of the changed fields, sorted.
+func changedFields(l *Locale, changes map[string]any) string {
+	var fields []string
+	for k := range changes {
+		fields = append(fields, l.TOr("field."+k, k))
+	}
+	sort.Strings(fields)
+	return strings.Join(fields, ", ")
 }
 
 // ---- lead actions: each is a POST that ends in a redirect to the lead ----
@@ -508,4 +558,20 @@ func (a *App) leadTransfer(w http.ResponseWriter, r *http.Request, v *view) {
 		return
 	}
 	a.afterLeadAction(w, r, v, err, "")
+}
+
+// leadOwner reassigns the lead (senior managers and admins; the service
+// decides): a manager gets the 403 page, not a flash, as the form is not his.
+func (a *App) leadOwner(w http.ResponseWriter, r *http.Request, v *view) {
+	owner := r.PostFormValue("owner_id")
+	l, err := a.deps.Service.UpdateLead(r.Context(), r.PathValue("id"), crm.LeadUpdate{OwnerID: &owner})
+	if crm.IsKind(err, crm.EFORBIDDEN) {
+		a.fail(w, r, v, err)
+		return
+	}
+	msg := ""
+	if err == nil {
+		msg = v.L.T("flash.owner_changed", namer(v, a.people(r, v))(l.OwnerID))
+	}
+	a.afterLeadAction(w, r, v, err, msg)
 }

@@ -110,7 +110,7 @@ func (a *App) salePage(w http.ResponseWriter, r *http.Request, v *view) {
 		By: actorName(v, people, s.TransferredBy), Next: s.Stage.NextStages()}
 	for _, e := range events {
 		if e.SaleID == s.ID {
-			d.Events = append(d.Events, eventView{When: e.CreatedAt, Who: actorName(v, people, e.ActorID), Text: describeEvent(v.L, e)})
+			d.Events = append(d.Events, eventView{When: e.CreatedAt, Who: actorName(v, people, e.ActorID), Text: describeEvent(v.L, e, namer(v, people))})
 		}
 	}
 	v.Title, v.Nav, v.Data = v.L.T("sale.title", d.Title), "sales", d

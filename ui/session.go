@@ -48,6 +48,9 @@ type view struct {
 // IsAdmin decides whether the Admin link shows; the service decides access.
 func (v *view) IsAdmin() bool { return v.User != nil && v.User.Role == crm.RoleAdmin }
 
+// SeesAll decides whether the Audit link shows (senior managers and admins).
+func (v *view) SeesAll() bool { return v.User != nil && v.User.Role.SeesAll() }
+
 type flash struct {
 	Kind string `json:"k"` // ok | error
 	Text string `json:"t"`

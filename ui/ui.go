@@ -100,7 +100,7 @@ func (a *App) loadAssets() error {
 
 // pageNames lists every page template; each is parsed with the layout.
 var pageNames = []string{"login", "leads", "board", "lead_new", "lead", "sales", "sales_board", "sale",
-	"users", "error"}
+	"users", "audit", "error"}
 
 func (a *App) parseTemplates() error {
 	funcs := template.FuncMap{
@@ -159,12 +159,14 @@ func (a *App) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("POST /app/leads/{id}/stage", a.form(a.signedIn(a.leadStage)))
 	mux.HandleFunc("POST /app/leads/{id}/analyze", a.form(a.signedIn(a.leadAnalyze)))
 	mux.HandleFunc("POST /app/leads/{id}/transfer", a.form(a.signedIn(a.leadTransfer)))
+	mux.HandleFunc("POST /app/leads/{id}/owner", a.form(a.signedIn(a.leadOwner)))
 
 	mux.HandleFunc("GET /app/sales", a.page(a.signedIn(a.salesPage)))
 	mux.HandleFunc("GET /app/sales/board", a.page(a.signedIn(a.salesBoardPage)))
 	mux.HandleFunc("GET /app/sales/{id}", a.page(a.signedIn(a.salePage)))
 	mux.HandleFunc("POST /app/sales/{id}/stage", a.form(a.signedIn(a.saleStage)))
 
+	mux.HandleFunc("GET /app/audit", a.page(a.signedIn(a.auditPage)))
 	mux.HandleFunc("GET /app/admin/users", a.page(a.signedIn(a.usersPage)))
 	mux.HandleFunc("POST /app/admin/users", a.form(a.signedIn(a.userCreate)))
 	mux.HandleFunc("POST /app/admin/users/{id}", a.form(a.signedIn(a.userUpdate)))
