@@ -37,6 +37,6 @@ func TransferBlockers(l *Lead, minScore float64) []string {
 	return b
 }
 
-// scoreAtLeast compares with a tolerance of a millionth so that a score stored
+// scoreAtLeast compares with a tolerance of 1e-9 so that a score stored
 // as 0.6 passes a 0.6 threshold whatever the float rounding on the way.
 func scoreAtLeast(score, min float64) bool { return score >= min-1e-9 }
