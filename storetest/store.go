@@ -41,7 +41,7 @@ var storeTests = []test{
 	{"TrailOrder", func(t *testing.T, b *bundle) {
 		// Back-to-back changes, as fast as the store goes: the trail must
 		// still come out in the order they happened.
-		skipUnlessIDsMonotonic(t)
+		requireIDsMonotonic(t)
 		ctx := as(b.mgr)
 		l := b.leadAt(t, crm.LeadNew)
 		for range 30 {
@@ -60,7 +60,7 @@ var storeTests = []test{
 		}
 	}},
 	{"AuditOrder", func(t *testing.T, b *bundle) {
-		skipUnlessIDsMonotonic(t)
+		requireIDsMonotonic(t)
 		ctx := as(b.mgr)
 		l := b.leadAt(t, crm.LeadNew)
 		for range 30 {
@@ -76,7 +76,7 @@ var storeTests = []test{
 		}
 	}},
 	{"AnalysesOrder", func(t *testing.T, b *bundle) {
-		skipUnlessIDsMonotonic(t)
+		requireIDsMonotonic(t)
 		ctx := as(b.mgr)
 		l := b.leadAt(t, crm.LeadNew)
 		var want []float64

@@ -418,20 +418,16 @@ func only(ev []*crm.Event, action string) []*crm.Event {
 	return out
 }
 
-// skipUnlessIDsMonotonic skips a test of list order when crm.NewID is not
-// monotonic within a millisecond: both stores list events and analyses in id
-// order, so two made in one millisecond come out in random order. This is a
-// known bug (see the report of the storetest commit); the test runs again by
-// itself once NewID is fixed.
-func skipUnlessIDsMonotonic(t *testing.T) {
+// requireIDsMonotonic fails unless crm.NewID is strictly increasing: both
+// stores list events and analyses in id order, so a lead's trail, the audit
+// list and the analysis log are in creation order only if ids are.
+func requireIDsMonotonic(t *testing.T) {
 	t.Helper()
 	prev := crm.NewID()
 	for range 10000 {
 		id := crm.NewID()
 		if id <= prev {
-			t.Skipf("KNOWN BUG: crm.NewID is not monotonic within a millisecond (%s then %s), and the stores order "+
-				"events and analyses by id, so a lead's trail, the audit list and the analysis log come out of order "+
-				"when two rows share a millisecond. Fix NewID (RFC 9562 §6.2 counter) or order by (created_at, id).", prev, id)
+			t.Fatalf("crm.NewID is not monotonic (%s then %s): lists ordered by id would be out of creation order", prev, id)
 		}
 		prev = id
 	}
