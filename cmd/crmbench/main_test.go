@@ -1,0 +1,39 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"strings"
+	"testing"
+)
+
+// TestRunSQLite runs the whole benchmark for a fraction of a second on
+// SQLite, to keep it compiling and working. It checks that every scenario ran
+// without errors, never how fast: speed is not asserted in tests.
+func TestRunSQLite(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a server and seeds a database")
+	}
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"-db", "sqlite", "-clients", "4", "-duration", "200ms",
+		"-warmup", "20ms", "-rounds", "1", "-seed-leads", "500", "-markdown"}, &out, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := out.String()
+	for _, s := range []string{"| create-lead |", "| get-lead |", "| stage-change |", "| list-filtered |",
+		"| list-first-page |", "| list-deep-page |", "| p50 latency |", "max resident memory", "| target |"} {
+		if !strings.Contains(got, s) {
+			t.Errorf("output lacks %q:\n%s", s, got)
+		}
+	}
+	// Every scenario row ends with its error counts, HTTP/SQL.
+	for _, line := range strings.Split(got, "\n") {
+		for _, sc := range []string{"create-lead", "get-lead", "stage-change", "list-filtered", "list-first-page", "list-deep-page"} {
+			if strings.HasPrefix(line, "| "+sc+" ") && !strings.HasSuffix(line, "| 0/0 |") {
+				t.Errorf("errors in %s", line)
+			}
+		}
+	}
+}
