@@ -14,6 +14,7 @@ const (
 	ActionSaleStage       = "sale.stage_changed"
 	ActionUserCreated     = "user.created"
 	ActionUserUpdated     = "user.updated"
+	ActionSettingsUpdated = "settings.updated"
 )
 
 // Event is one entry of the audit trail, written in the transaction of the

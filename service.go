@@ -21,7 +21,7 @@ type Config struct {
 	Scorer   Scorer
 	Hasher   PasswordHasher
 	MinScore float64  // transfer threshold; DefaultMinScore when 0
-	Domains  []string // business-domain catalog
+	Domains  []string // business-domain catalog until an admin sets one
 	// MaxConcurrentAI caps the AI calls in flight; a burst beyond it waits
 	// up to AIQueueWait and then gets 503 instead of piling up.
 	MaxConcurrentAI int
@@ -72,9 +72,6 @@ func NewService(cfg Config) *Service {
 
 // MinScore returns the transfer threshold in force.
 func (s *Service) MinScore() float64 { return s.minScore }
-
-// Domains returns the business-domain catalog.
-func (s *Service) Domains() []string { return s.domains }
 
 // Store returns the underlying store (for readiness checks).
 func (s *Service) Store() Store { return s.store }
@@ -139,7 +136,11 @@ func (s *Service) CreateLead(ctx context.Context, in LeadInput) (*Lead, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := in.Validate(s.domains); err != nil {
+	domains, err := s.domainsFor(ctx, in.BusinessDomain != "")
+	if err != nil {
+		return nil, err
+	}
+	if err := in.Validate(domains); err != nil {
 		return nil, err
 	}
 	owner := a.UserID
@@ -269,7 +270,11 @@ func (s *Service) changeLead(ctx context.Context, id string, change func(tx Tx, 
 // and admins only) the owner. The business domain of a closed lead is frozen.
 // Errors: ENOTFOUND, EINVALID, EFORBIDDEN, ECONFLICT (CodeLeadClosed).
 func (s *Service) UpdateLead(ctx context.Context, id string, u LeadUpdate) (*Lead, error) {
-	if err := u.Validate(s.domains); err != nil {
+	domains, err := s.domainsFor(ctx, u.BusinessDomain != nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := u.Validate(domains); err != nil {
 		return nil, err
 	}
 	return s.changeLead(ctx, id, func(tx Tx, a Actor, l *Lead) (*Event, error) {

@@ -44,6 +44,8 @@ type Store interface {
 	// EnsureSetting stores value under key unless the key exists, and returns
 	// the value stored (so concurrent replicas agree on one).
 	EnsureSetting(ctx context.Context, key, value string) (string, error)
+	// Setting returns the value stored under key; ENOTFOUND when there is none.
+	Setting(ctx context.Context, key string) (string, error)
 
 	// Ping checks that the database answers and the migrations are applied.
 	Ping(ctx context.Context) error
@@ -71,5 +73,10 @@ type Tx interface {
 	// InsertUser returns ECONFLICT with CodeEmailTaken for a taken email.
 	InsertUser(ctx context.Context, u *User) error
 	UpdateUser(ctx context.Context, u *User) error
+	// CountActiveAdmins counts the active admins, serialized against other
+	// transactions that count them, so two demotions cannot both pass.
 	CountActiveAdmins(ctx context.Context) (int, error)
+
+	// PutSetting stores value under key, replacing any value.
+	PutSetting(ctx context.Context, key, value string) error
 }

@@ -614,3 +614,19 @@ func (db *DB) EnsureSetting(ctx context.Context, key, value string) (string, err
 	}
 	return v, nil
 }
+
+// Setting returns the value stored under key.
+func (db *DB) Setting(ctx context.Context, key string) (string, error) {
+	var v string
+	if err := db.pool.QueryRow(ctx, `SELECT value FROM settings WHERE key = $1`, key).Scan(&v); err != nil {
+		return "", classify("read setting", err, "setting")
+	}
+	return v, nil
+}
+
+// PutSetting stores value under key, replacing any value.
+func (t *tx) PutSetting(ctx context.Context, key, value string) error {
+	_, err := t.q.Exec(ctx, `INSERT INTO settings (key, value) VALUES ($1, $2)
+		ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value)
+	return classify("put setting", err, "")
+}

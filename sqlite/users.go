@@ -24,6 +24,7 @@ const (
 	qFailClear  = `DELETE FROM login_failures WHERE email = ?`
 	qSettingIns = `INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`
 	qSetting    = `SELECT value FROM settings WHERE key = ?`
+	qSettingPut = `INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`
 )
 
 // txQueries are the statements Tx runs, prepared ahead by prepareTx.
@@ -165,4 +166,20 @@ func (db *DB) EnsureSetting(ctx context.Context, key, value string) (string, err
 	var v string
 	err = s.QueryRowContext(ctx, key).Scan(&v)
 	return v, mapErr("ensure setting", "setting", err)
+}
+
+// Setting returns the value stored under key.
+func (db *DB) Setting(ctx context.Context, key string) (string, error) {
+	s, err := db.stmt(ctx, false, qSetting)
+	if err != nil {
+		return "", mapErr("read setting", "setting", err)
+	}
+	var v string
+	err = s.QueryRowContext(ctx, key).Scan(&v)
+	return v, mapErr("read setting", "setting", err)
+}
+
+// PutSetting stores value under key, replacing any value.
+func (t *tx) PutSetting(ctx context.Context, key, value string) error {
+	return mapErr("put setting", "", t.exec(ctx, qSettingPut, key, value))
 }

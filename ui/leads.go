@@ -210,7 +210,7 @@ type leadNewData struct {
 }
 
 func (a *App) leadNewData(r *http.Request, v *view, f leadForm, errs map[string]string) leadNewData {
-	d := leadNewData{Form: f, Errors: errs, Sources: crm.Sources, Domains: a.deps.Service.Domains()}
+	d := leadNewData{Form: f, Errors: errs, Sources: crm.Sources, Domains: a.domains(r)}
 	if v.User.Role.SeesAll() {
 		d.Owners = ownerOptions(v, a.people(r, v), f.OwnerID, true)
 	}
@@ -238,7 +238,7 @@ func (a *App) leadCreate(w http.ResponseWriter, r *http.Request, v *view) {
 		// The form could not even be read: show this and whatever else the
 		// domain's own validation finds, without creating anything.
 		errs := map[string]string{}
-		if verr := in.Validate(a.deps.Service.Domains()); verr != nil {
+		if verr := in.Validate(a.domains(r)); verr != nil {
 			errs, _ = fieldErrors(v.L, verr)
 		}
 		errs["messages_count"] = v.L.T("fe.not_a_number")
@@ -367,7 +367,7 @@ func (a *App) showLead(w http.ResponseWriter, r *http.Request, v *view, form *le
 		return
 	}
 	people := a.people(r, v)
-	d := leadPageData{Lead: l, Owner: ownerName(v, people, l.OwnerID), Errors: errs, Domains: svc.Domains(),
+	d := leadPageData{Lead: l, Owner: ownerName(v, people, l.OwnerID), Errors: errs, Domains: a.domains(r),
 		Next: l.Stage.NextStages(), Blockers: blockers, Analyses: analyses, MinScore: svc.MinScore(),
 		Final: l.Stage.Final()}
 	d.CanMove = len(d.Next) > 0
@@ -574,4 +574,15 @@ func (a *App) leadOwner(w http.ResponseWriter, r *http.Request, v *view) {
 		msg = v.L.T("flash.owner_changed", namer(v, a.people(r, v))(l.OwnerID))
 	}
 	a.afterLeadAction(w, r, v, err, msg)
+}
+
+// domains returns the business-domain catalog for a form's select; if it
+// cannot be read the select is empty and the service's own check still
+// guards what is saved.
+func (a *App) domains(r *http.Request) []string {
+	d, err := a.deps.Service.Domains(r.Context())
+	if err != nil {
+		return nil
+	}
+	return d
 }

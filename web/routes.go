@@ -44,6 +44,8 @@ func addRoutes(mux *http.ServeMux, d Deps, m *metrics) {
 	register(api, users, "GET", "/users", "List users (admin)", handleUserList(d), errs(403))
 	register(api, users, "POST", "/users", "Create a user (admin)", handleUserCreate(d), created, errs(403, 409, 413, 422))
 	register(api, users, "PATCH", "/users/{id}", "Edit a user: name, role, active, password (admin)", handleUserUpdate(d), errs(403, 404, 409, 413, 422))
+	register(api, users, "GET", "/settings", "Settings: the business-domain catalog and the transfer threshold", handleSettingsGet(d))
+	register(api, users, "PATCH", "/settings", "Replace the business-domain catalog (admin)", handleSettingsUpdate(d), errs(403, 413, 422))
 	register(api, users, "GET", "/audit", "The audit trail, newest first (senior managers and admins)", handleAudit(d), errs(403, 422))
 
 	// Anything else under the API is a problem document, not an HTML 404.

@@ -54,6 +54,8 @@ var routes = []string{
 	"POST /users",
 	"PATCH /users/{id}",
 	"GET /audit",
+	"GET /settings",
+	"PATCH /settings",
 }
 
 // observed collects, per operation ("METHOD /template"), every status an API
