@@ -31,6 +31,7 @@ func Run(t *testing.T, open func(t *testing.T) crm.Store) {
 		{"Visibility", visibilityTests},
 		{"Races", raceTests},
 		{"Schema", schemaTests},
+		{"Settings", settingTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
