@@ -107,8 +107,17 @@ func TestUnreachable(t *testing.T) {
 	if errors.As(err, &e) && e.Code != crm.CodeDBUnavailable {
 		t.Fatalf("code = %q", e.Code)
 	}
-	if err := db.InTx(ctx, func(crm.Tx) error { return nil }); crm.ErrorKind(err) != crm.EUNAVAILABLE {
-		t.Fatalf("InTx = %v, want EUNAVAILABLE", err)
+	// A transaction that writes (its queue is sent at the end) and one that
+	// reads (it begins at once) both report the outage.
+	write := func(tx crm.Tx) error {
+		return tx.InsertEvent(ctx, &crm.Event{ID: crm.NewID(), Action: "test", CreatedAt: time.Now()})
+	}
+	if err := db.InTx(ctx, write); crm.ErrorKind(err) != crm.EUNAVAILABLE {
+		t.Fatalf("InTx(write) = %v, want EUNAVAILABLE", err)
+	}
+	read := func(tx crm.Tx) error { _, err := tx.LockLead(ctx, crm.NewID()); return err }
+	if err := db.InTx(ctx, read); crm.ErrorKind(err) != crm.EUNAVAILABLE {
+		t.Fatalf("InTx(read) = %v, want EUNAVAILABLE", err)
 	}
 	if err := db.Ping(ctx); crm.ErrorKind(err) != crm.EUNAVAILABLE {
 		t.Fatalf("Ping = %v, want EUNAVAILABLE", err)
@@ -333,5 +342,55 @@ func TestLastAdminRace(t *testing.T) {
 	n, err := db.InTxCount(ctx)
 	if err != nil || n != 1 {
 		t.Fatalf("active admins = %d, %v", n, err)
+	}
+}
+
+// TestQueuedWritesAreAtomic: a transaction of inserts only is sent as one
+// pipeline (one implicit transaction). When one statement of it fails, none
+// of it may land, and the error is the failing statement's.
+func TestQueuedWritesAreAtomic(t *testing.T) {
+	ctx := context.Background()
+	db := open(t, testdb.PostgresURL(t))
+	if err := db.Migrate(ctx, "up", nil); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	l := &crm.Lead{ID: crm.NewID(), Source: crm.SourceManual, Stage: crm.LeadNew, CreatedAt: now, UpdatedAt: now}
+	err := db.InTx(ctx, func(tx crm.Tx) error {
+		if err := tx.InsertLead(ctx, l); err != nil {
+			return err
+		}
+		if err := tx.InsertEvent(ctx, &crm.Event{ID: crm.NewID(), LeadID: l.ID, Action: "lead.created", CreatedAt: now}); err != nil {
+			return err
+		}
+		bad := *l
+		bad.ID, bad.MessagesCount = crm.NewID(), -1 // violates the CHECK
+		return tx.InsertLead(ctx, &bad)
+	})
+	if crm.ErrorKind(err) != crm.EINVALID {
+		t.Fatalf("InTx = %v, want EINVALID from the failing insert", err)
+	}
+	if _, err := db.Lead(ctx, l.ID); crm.ErrorKind(err) != crm.ENOTFOUND {
+		t.Fatalf("the first insert landed although its transaction failed: %v", err)
+	}
+	if ev, _ := db.Events(ctx, crm.EventFilter{LeadID: l.ID, Limit: 10}); len(ev) != 0 {
+		t.Fatalf("%d events landed from a failed transaction", len(ev))
+	}
+
+	// An update of a missing row in a transaction that also inserts: not
+	// found, and the insert is rolled back with it.
+	l2 := *l
+	l2.ID = crm.NewID()
+	err = db.InTx(ctx, func(tx crm.Tx) error {
+		if err := tx.InsertLead(ctx, &l2); err != nil {
+			return err
+		}
+		return tx.UpdateSale(ctx, &crm.Sale{ID: crm.NewID(), Stage: crm.SaleKYC, UpdatedAt: now})
+	})
+	if crm.ErrorKind(err) != crm.ENOTFOUND {
+		t.Fatalf("InTx = %v, want ENOTFOUND", err)
+	}
+	if _, err := db.Lead(ctx, l2.ID); crm.ErrorKind(err) != crm.ENOTFOUND {
+		t.Fatalf("the insert landed although the update found no row: %v", err)
 	}
 }

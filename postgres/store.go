@@ -20,27 +20,6 @@ type querier interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
-// tx is the crm.Tx of InTx.
-type tx struct{ q pgx.Tx }
-
-var _ crm.Tx = (*tx)(nil)
-
-// InTx runs fn in a read-committed transaction; rows locked with Lock* stay
-// locked until it ends.
-func (db *DB) InTx(ctx context.Context, fn func(crm.Tx) error) error {
-	t, err := db.pool.Begin(ctx)
-	if err != nil {
-		return classify("begin", err, "")
-	}
-	// Rollback after Commit is a no-op; it releases the connection on every
-	// error path (and on a panic in fn).
-	defer t.Rollback(context.WithoutCancel(ctx))
-	if err := fn(&tx{q: t}); err != nil {
-		return err
-	}
-	return classify("commit", t.Commit(ctx), "")
-}
-
 // ---- ids ----
 
 // nullID maps "" to NULL for nullable uuid columns.
@@ -191,17 +170,21 @@ func (db *DB) Leads(ctx context.Context, f crm.LeadFilter) ([]*crm.Lead, error) 
 }
 
 func (t *tx) LockLead(ctx context.Context, id string) (*crm.Lead, error) {
-	return getLead(ctx, t.q, id, " FOR UPDATE")
+	q, err := t.conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return getLead(ctx, q, id, " FOR UPDATE")
 }
 
 func (t *tx) InsertLead(ctx context.Context, l *crm.Lead) error {
 	if err := checkIDs("owner_id", l.ID, l.OwnerID); err != nil {
 		return err
 	}
-	_, err := t.q.Exec(ctx, `INSERT INTO leads (`+leadCols+`) VALUES
+	t.write("insert lead", "", `INSERT INTO leads (`+leadCols+`) VALUES
 		($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)`,
 		leadArgs(l)...)
-	return classify("insert lead", err, "")
+	return nil
 }
 
 func (t *tx) UpdateLead(ctx context.Context, l *crm.Lead) error {
@@ -213,19 +196,13 @@ func (t *tx) UpdateLead(ctx context.Context, l *crm.Lead) error {
 	}
 	// Every mutable column; id, source and created_at never change.
 	args := leadArgs(l)
-	tag, err := t.q.Exec(ctx, `UPDATE leads SET stage = $2, business_domain = $3, messages_count = $4,
+	t.write("update lead", "lead", `UPDATE leads SET stage = $2, business_domain = $3, messages_count = $4,
 		name = $5, email = $6, phone = $7, company = $8, note = $9, owner_id = $10,
 		ai_score = $11, ai_recommendation = $12, ai_reason = $13, ai_analyzed_at = $14, ai_provider = $15,
 		ai_model = $16, ai_prompt_version = $17, ai_source = $18, ai_stage = $19, ai_messages_count = $20,
 		ai_has_business_domain = $21, updated_at = $22
 		WHERE id = $1`,
 		append(append([]any{args[0]}, args[2:22]...), l.UpdatedAt)...)
-	if err != nil {
-		return classify("update lead", err, "")
-	}
-	if tag.RowsAffected() == 0 {
-		return crm.NotFound("lead")
-	}
 	return nil
 }
 
@@ -323,31 +300,29 @@ func (db *DB) Sales(ctx context.Context, f crm.SaleFilter) ([]*crm.Sale, error) 
 
 func (t *tx) LockSale(ctx context.Context, id string) (*crm.Sale, error) {
 	// OF s: the sale is locked, its lead is only read.
-	return getSale(ctx, t.q, "id", id, " FOR UPDATE OF s")
+	q, err := t.conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return getSale(ctx, q, "id", id, " FOR UPDATE OF s")
 }
 
 func (t *tx) InsertSale(ctx context.Context, s *crm.Sale) error {
 	if err := checkIDs("lead_id", s.ID, s.LeadID, s.TransferredBy); err != nil {
 		return err
 	}
-	_, err := t.q.Exec(ctx, `INSERT INTO sales (id, lead_id, stage, transferred_by, created_at, updated_at)
+	t.write("insert sale", "", `INSERT INTO sales (id, lead_id, stage, transferred_by, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6)`,
 		s.ID, s.LeadID, string(s.Stage), nullID(s.TransferredBy), s.CreatedAt, s.UpdatedAt)
-	return classify("insert sale", err, "")
+	return nil
 }
 
 func (t *tx) UpdateSale(ctx context.Context, s *crm.Sale) error {
 	if !crm.ValidID(s.ID) {
 		return crm.NotFound("sale")
 	}
-	tag, err := t.q.Exec(ctx, `UPDATE sales SET stage = $2, updated_at = $3 WHERE id = $1`,
+	t.write("update sale", "sale", `UPDATE sales SET stage = $2, updated_at = $3 WHERE id = $1`,
 		s.ID, string(s.Stage), s.UpdatedAt)
-	if err != nil {
-		return classify("update sale", err, "")
-	}
-	if tag.RowsAffected() == 0 {
-		return crm.NotFound("sale")
-	}
 	return nil
 }
 
@@ -375,10 +350,10 @@ func (t *tx) InsertEvent(ctx context.Context, e *crm.Event) error {
 	if e.Data != nil {
 		data = e.Data
 	}
-	_, err := t.q.Exec(ctx, `INSERT INTO events (`+eventCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+	t.write("insert event", "", `INSERT INTO events (`+eventCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
 		e.ID, nullID(e.LeadID), nullID(e.SaleID), nullID(e.UserID), e.Action, e.From, e.To, nullID(e.ActorID),
 		e.RequestID, data, e.CreatedAt)
-	return classify("insert event", err, "")
+	return nil
 }
 
 func (db *DB) Events(ctx context.Context, f crm.EventFilter) ([]*crm.Event, error) {
@@ -432,13 +407,13 @@ func (t *tx) InsertAnalysis(ctx context.Context, a *crm.AnalysisRecord) error {
 	if err := checkIDs("lead_id", a.ID, a.LeadID, a.ActorID); err != nil {
 		return err
 	}
-	_, err := t.q.Exec(ctx, `INSERT INTO analyses (`+analysisCols+`) VALUES
+	t.write("insert analysis", "", `INSERT INTO analyses (`+analysisCols+`) VALUES
 		($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`,
 		a.ID, a.LeadID, nullID(a.ActorID), string(a.Facts.Source), string(a.Facts.Stage), a.Facts.MessagesCount,
 		a.Facts.HasBusinessDomain, a.Provider, a.Model, a.PromptVersion, a.Score, string(a.Recommendation),
 		a.Reason, a.RawOutput, a.ErrorCode, a.ErrorMessage, a.InputTokens, a.OutputTokens, a.LatencyMS,
 		a.CostUSD, a.CreatedAt)
-	return classify("insert analysis", err, "")
+	return nil
 }
 
 func (db *DB) Analyses(ctx context.Context, leadID string, n int) ([]*crm.AnalysisRecord, error) {
@@ -526,30 +501,28 @@ func (db *DB) CountUsers(ctx context.Context) (int, error) {
 }
 
 func (t *tx) LockUser(ctx context.Context, id string) (*crm.User, error) {
-	return getUser(ctx, t.q, id, " FOR UPDATE")
+	q, err := t.conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return getUser(ctx, q, id, " FOR UPDATE")
 }
 
 func (t *tx) InsertUser(ctx context.Context, u *crm.User) error {
 	if err := checkIDs("id", u.ID); err != nil {
 		return err
 	}
-	_, err := t.q.Exec(ctx, `INSERT INTO users (`+userCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+	t.write("insert user", "", `INSERT INTO users (`+userCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 		u.ID, u.Email, u.Name, string(u.Role), u.Active, u.PasswordHash, u.CreatedAt, u.UpdatedAt)
-	return classify("insert user", err, "")
+	return nil
 }
 
 func (t *tx) UpdateUser(ctx context.Context, u *crm.User) error {
 	if !crm.ValidID(u.ID) {
 		return crm.NotFound("user")
 	}
-	tag, err := t.q.Exec(ctx, `UPDATE users SET name = $2, role = $3, active = $4, password_hash = $5, updated_at = $6
+	t.write("update user", "user", `UPDATE users SET name = $2, role = $3, active = $4, password_hash = $5, updated_at = $6
 		WHERE id = $1`, u.ID, u.Name, string(u.Role), u.Active, u.PasswordHash, u.UpdatedAt)
-	if err != nil {
-		return classify("update user", err, "")
-	}
-	if tag.RowsAffected() == 0 {
-		return crm.NotFound("user")
-	}
 	return nil
 }
 
@@ -560,11 +533,15 @@ func (t *tx) UpdateUser(ctx context.Context, u *crm.User) error {
 // CodeLastAdmin. Locking the admin rows instead would deadlock against the
 // rows the callers already locked with LockUser.
 func (t *tx) CountActiveAdmins(ctx context.Context) (int, error) {
-	if _, err := t.q.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('crm.active_admins'))`); err != nil {
+	q, err := t.conn(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := q.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('crm.active_admins'))`); err != nil {
 		return 0, classify("lock admins", err, "")
 	}
 	var n int
-	err := t.q.QueryRow(ctx, `SELECT count(*) FROM users WHERE role = 'admin' AND active`).Scan(&n)
+	err = q.QueryRow(ctx, `SELECT count(*) FROM users WHERE role = 'admin' AND active`).Scan(&n)
 	if err != nil {
 		return 0, classify("count admins", err, "")
 	}
@@ -626,7 +603,7 @@ func (db *DB) Setting(ctx context.Context, key string) (string, error) {
 
 // PutSetting stores value under key, replacing any value.
 func (t *tx) PutSetting(ctx context.Context, key, value string) error {
-	_, err := t.q.Exec(ctx, `INSERT INTO settings (key, value) VALUES ($1, $2)
+	t.write("put setting", "", `INSERT INTO settings (key, value) VALUES ($1, $2)
 		ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value)
-	return classify("put setting", err, "")
+	return nil
 }
