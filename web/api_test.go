@@ -96,6 +96,21 @@ func TestBadInput(t *testing.T) {
 		{"short password", `{"password":"short"}`, "password"},
 		{"unknown field", `{"email":"x@example.com"}`, "email"},
 	}, generic...)...)
+	add("PATCH", "/settings", append([][3]string{
+		{"empty list", `{"business_domains":[]}`, "business_domains"},
+		{"not a list", `{"business_domains":"first"}`, "business_domains"},
+		{"list of numbers", `{"business_domains":[1,2]}`, "business_domains[0]"},
+		{"null", `{"business_domains":null}`, "business_domains"},
+		{"missing", `{}`, "business_domains"},
+		{"duplicates", `{"business_domains":["first","second","first"]}`, "business_domains"},
+		{"duplicates after trim", `{"business_domains":["first"," first "]}`, "business_domains"},
+		{"blank", `{"business_domains":["first","  "]}`, "business_domains"},
+		{"empty string", `{"business_domains":[""]}`, "business_domains"},
+		{"overlong", `{"business_domains":["` + strings.Repeat("d", 65) + `"]}`, "business_domains"},
+		{"control character", `{"business_domains":["fi\u0000rst"]}`, "business_domains"},
+		{"too many", `{"business_domains":["d` + strings.Repeat(`","d`, 100) + `"]}`, "business_domains"},
+		{"unknown field", `{"business_domains":["first"],"transfer_min_score":0.1}`, "transfer_min_score"},
+	}, generic...)...)
 
 	forKinds(t, func(t *testing.T, kind string) {
 		e := newEnv(t, kind)
@@ -110,6 +125,8 @@ func TestBadInput(t *testing.T) {
 				"sale":  string(e.must(200, "GET", "/sales/"+s.ID, e.admin.Token, nil).Body),
 				"leads": string(e.must(200, "GET", "/leads?limit=500", e.admin.Token, nil).Body),
 				"users": string(e.must(200, "GET", "/users", e.admin.Token, nil).Body),
+				// The catalog in force, whoever asks.
+				"settings": string(e.must(200, "GET", "/settings", e.mgr.Token, nil).Body),
 			}
 		}
 		for _, c := range cases {

@@ -26,6 +26,8 @@ package web_test
 //	POST /users                        401        401        403              403            403             201
 //	PATCH /users/{id}                  401        401        403              403            403             200
 //	GET /audit                         401        401        403              403            200             200
+//	GET /settings                      401        401        200              200            200             200
+//	PATCH /settings                    401        401        403              403            403             200
 //	GET /healthz                       200        200        200              200            200             200
 //	GET /readyz                        200        200        200              200            200             200
 //	GET /openapi.json                  200        200        200              200            200             200
@@ -148,6 +150,10 @@ func TestRoleMatrix(t *testing.T) {
 		{name: "edit user", method: "PATCH", path: func(f fixture) string { return "/users/" + f.target },
 			body: static(map[string]any{"name": "Edited"}), want: [nRoles]int{u, u, f, f, f, 200}},
 		{name: "audit", method: "GET", path: fixed("/audit"), want: [nRoles]int{u, u, f, f, 200, 200}},
+		{name: "get settings", method: "GET", path: fixed("/settings"), want: [nRoles]int{u, u, 200, 200, 200, 200}},
+		// The same catalog again: the fixture leads of the other rows keep a domain of it.
+		{name: "replace settings", method: "PATCH", path: fixed("/settings"),
+			body: static(map[string]any{"business_domains": []string{"first", "second", "third"}}), want: [nRoles]int{u, u, f, f, f, 200}},
 		{name: "healthz", method: "GET", path: fixed("/healthz"), want: [nRoles]int{200, 200, 200, 200, 200, 200}},
 		{name: "readyz", method: "GET", path: fixed("/readyz"), want: [nRoles]int{200, 200, 200, 200, 200, 200}},
 		{name: "openapi", method: "GET", path: fixed("/openapi.json"), want: [nRoles]int{200, 200, 200, 200, 200, 200}},
