@@ -11,7 +11,7 @@ import (
 // auditActions are the actions the audit page filters by.
 var auditActions = []string{crm.ActionLeadCreated, crm.ActionLeadUpdated, crm.ActionLeadMessages,
 	crm.ActionLeadStage, crm.ActionLeadOwner, crm.ActionLeadAnalyzed, crm.ActionLeadTransferred,
-	crm.ActionSaleStage, crm.ActionUserCreated, crm.ActionUserUpdated}
+	crm.ActionSaleStage, crm.ActionUserCreated, crm.ActionUserUpdated, crm.ActionSettingsUpdated}
 
 const dateLayout = "2006-01-02"
 

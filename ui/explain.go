@@ -56,6 +56,9 @@ func fieldMessage(l *Locale, f crm.FieldError) string {
 	if key, ok := fieldMessages[f.Message]; ok {
 		return l.T(key)
 	}
+	if msg, ok := domainsMessage(l, f); ok {
+		return msg
+	}
 	if f.Field == "business_domain" && strings.HasPrefix(f.Message, "must be one of") {
 		return l.T("fe.business_domain")
 	}

@@ -460,8 +460,23 @@ func describeEvent(l *Locale, e *crm.Event, name func(id string) string) string 
 		return l.T("event.user_created", name(e.UserID), l.TOr("role."+e.To, e.To))
 	case crm.ActionUserUpdated:
 		return l.T("event.user_updated", name(e.UserID), changedFields(l, changes))
+	case crm.ActionSettingsUpdated:
+		if c, ok := changes["business_domains"].(map[string]any); ok {
+			return l.T("event.domains_updated", listed(c["from"]), listed(c["to"]))
+		}
+		return l.T("event.settings_updated", changedFields(l, changes))
 	}
 	return e.Action
+}
+
+// listed writes a list read from an event's data (a JSON array) comma-separated.
+func listed(v any) string {
+	items, _ := v.([]any)
+	parts := make([]string, len(items))
+	for i, it := range items {
+		parts[i] = fmt.Sprint(it)
+	}
+	return strings.Join(parts, ", ")
 }
 
 // changedFields lists the labels of the changed fields, sorted.

@@ -100,7 +100,7 @@ func (a *App) loadAssets() error {
 
 // pageNames lists every page template; each is parsed with the layout.
 var pageNames = []string{"login", "leads", "board", "lead_new", "lead", "sales", "sales_board", "sale",
-	"users", "audit", "error"}
+	"users", "settings", "audit", "error"}
 
 func (a *App) parseTemplates() error {
 	funcs := template.FuncMap{
@@ -170,6 +170,8 @@ func (a *App) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("GET /app/admin/users", a.page(a.signedIn(a.usersPage)))
 	mux.HandleFunc("POST /app/admin/users", a.form(a.signedIn(a.userCreate)))
 	mux.HandleFunc("POST /app/admin/users/{id}", a.form(a.signedIn(a.userUpdate)))
+	mux.HandleFunc("GET /app/admin/settings", a.page(a.signedIn(a.settingsPage)))
+	mux.HandleFunc("POST /app/admin/settings", a.form(a.signedIn(a.settingsUpdate)))
 
 	// Anything else under /app/ is a friendly page, not the API's problem JSON.
 	mux.HandleFunc("/app/", a.page(func(w http.ResponseWriter, r *http.Request, v *view) {
