@@ -274,7 +274,12 @@ func (s *Service) UpdateLead(ctx context.Context, id string, u LeadUpdate) (*Lea
 	if err != nil {
 		return nil, err
 	}
-	if err := u.Validate(domains); err != nil {
+	// The domain is checked against the catalog only when it changes, below:
+	// a lead keeps a domain an admin has since removed from the catalog, and
+	// sending it back unchanged (as a form does) is no error.
+	contact := u
+	contact.BusinessDomain = nil
+	if err := contact.Validate(nil); err != nil {
 		return nil, err
 	}
 	return s.changeLead(ctx, id, func(tx Tx, a Actor, l *Lead) (*Event, error) {
@@ -295,6 +300,11 @@ func (s *Service) UpdateLead(ctx context.Context, id string, u LeadUpdate) (*Lea
 			domain = new(string)
 		}
 		if domain != nil && *domain != l.BusinessDomain {
+			if *domain != "" {
+				if err := (&LeadUpdate{BusinessDomain: domain}).Validate(domains); err != nil {
+					return nil, err
+				}
+			}
 			if l.Stage.Final() {
 				return nil, Errorf(ECONFLICT, CodeLeadClosed, "the lead is %s; its business domain is frozen", l.Stage)
 			}

@@ -18,7 +18,7 @@ func requireAdmin(ctx context.Context) (Actor, error) {
 		return a, err
 	}
 	if a.Role != RoleAdmin {
-		return a, Errorf(EFORBIDDEN, CodeForbidden, "only an admin manages users")
+		return a, Errorf(EFORBIDDEN, CodeForbidden, "only an admin can do this")
 	}
 	return a, nil
 }

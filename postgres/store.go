@@ -169,12 +169,17 @@ func (db *DB) Leads(ctx context.Context, f crm.LeadFilter) ([]*crm.Lead, error) 
 	return out, nil
 }
 
+// The Lock* reads take FOR NO KEY UPDATE, not FOR UPDATE: we never change a
+// key, and the weaker lock does not conflict with the KEY SHARE locks that
+// foreign-key checks take. Two changes of one row still exclude each other,
+// but an admin editing user U no longer blocks an event row that merely
+// names U as its actor — which let two admins editing each other deadlock.
 func (t *tx) LockLead(ctx context.Context, id string) (*crm.Lead, error) {
 	q, err := t.conn(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return getLead(ctx, q, id, " FOR UPDATE")
+	return getLead(ctx, q, id, " FOR NO KEY UPDATE")
 }
 
 func (t *tx) InsertLead(ctx context.Context, l *crm.Lead) error {
@@ -304,7 +309,7 @@ func (t *tx) LockSale(ctx context.Context, id string) (*crm.Sale, error) {
 	if err != nil {
 		return nil, err
 	}
-	return getSale(ctx, q, "id", id, " FOR UPDATE OF s")
+	return getSale(ctx, q, "id", id, " FOR NO KEY UPDATE OF s")
 }
 
 func (t *tx) InsertSale(ctx context.Context, s *crm.Sale) error {
@@ -505,7 +510,7 @@ func (t *tx) LockUser(ctx context.Context, id string) (*crm.User, error) {
 	if err != nil {
 		return nil, err
 	}
-	return getUser(ctx, q, id, " FOR UPDATE")
+	return getUser(ctx, q, id, " FOR NO KEY UPDATE")
 }
 
 func (t *tx) InsertUser(ctx context.Context, u *crm.User) error {

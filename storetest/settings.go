@@ -109,6 +109,14 @@ var settingTests = []test{
 		if up.Name != name || up.BusinessDomain != "second" {
 			t.Errorf("edited lead = name %q domain %q", up.Name, up.BusinessDomain)
 		}
+		// Sending the removed domain back unchanged (as the web form does) is
+		// no error and changes nothing.
+		second = "second"
+		up, err = b.svc.UpdateLead(ctx, kept.ID, crm.LeadUpdate{Name: &name, BusinessDomain: &second})
+		must(t, err)
+		if up.BusinessDomain != "second" {
+			t.Errorf("domain after an unchanged resend = %q, want second", up.BusinessDomain)
+		}
 		_, err = b.svc.MoveLead(ctx, kept.ID, crm.LeadContacted)
 		must(t, err)
 		if got := b.lead(t, kept.ID); got.BusinessDomain != "second" || got.Name != name {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -367,7 +368,7 @@ func (a *App) showLead(w http.ResponseWriter, r *http.Request, v *view, form *le
 		return
 	}
 	people := a.people(r, v)
-	d := leadPageData{Lead: l, Owner: ownerName(v, people, l.OwnerID), Errors: errs, Domains: a.domains(r),
+	d := leadPageData{Lead: l, Owner: ownerName(v, people, l.OwnerID), Errors: errs, Domains: withCurrent(a.domains(r), l.BusinessDomain),
 		Next: l.Stage.NextStages(), Blockers: blockers, Analyses: analyses, MinScore: svc.MinScore(),
 		Final: l.Stage.Final()}
 	d.CanMove = len(d.Next) > 0
@@ -600,4 +601,13 @@ func (a *App) domains(r *http.Request) []string {
 		return nil
 	}
 	return d
+}
+
+// withCurrent adds the lead's own domain to the catalog offered on its page
+// when an admin has since removed it, so that saving the form keeps it.
+func withCurrent(domains []string, current string) []string {
+	if current == "" || slices.Contains(domains, current) {
+		return domains
+	}
+	return append(slices.Clone(domains), current)
 }

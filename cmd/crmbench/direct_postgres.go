@@ -87,6 +87,21 @@ func (d *pgDirect) createLead(ctx context.Context, l *crm.Lead, e *crm.Event) er
 	return tx.Commit(ctx)
 }
 
+// pipelinedCreator is a baseline that can send a lead and its event in one
+// round trip, as the PostgreSQL store does.
+type pipelinedCreator interface {
+	createLeadPipelined(ctx context.Context, l *crm.Lead, e *crm.Event) error
+}
+
+// createLeadPipelined sends both INSERTs as one batch: one pipeline ending in
+// one Sync, which PostgreSQL runs as one implicit transaction.
+func (d *pgDirect) createLeadPipelined(ctx context.Context, l *crm.Lead, e *crm.Event) error {
+	b := &pgx.Batch{}
+	b.Queue(pgLeadIns, pgLeadArgs(l)...)
+	b.Queue(pgEventIns, pgEventArgs(e)...)
+	return d.pool.SendBatch(ctx, b).Close()
+}
+
 func (d *pgDirect) getLead(ctx context.Context, id string) error {
 	_, err := pgLead(d.pool.QueryRow(ctx, pgLeadGet, id))
 	return err
