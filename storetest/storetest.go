@@ -32,6 +32,7 @@ func Run(t *testing.T, open func(t *testing.T) crm.Store) {
 		{"Races", raceTests},
 		{"Schema", schemaTests},
 		{"Settings", settingTests},
+		{"AICap", aiCapTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

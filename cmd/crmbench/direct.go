@@ -21,7 +21,7 @@ type direct interface {
 	createLead(ctx context.Context, l *crm.Lead, e *crm.Event) error
 	// getLead: SELECT one lead by id (scanned like the store does).
 	getLead(ctx context.Context, id string) error
-	// moveLead: BEGIN; SELECT … (FOR UPDATE); UPDATE lead; INSERT event; COMMIT.
+	// moveLead: BEGIN; SELECT … (FOR NO KEY UPDATE); UPDATE lead; INSERT event; COMMIT.
 	moveLead(ctx context.Context, id string, to crm.LeadStage, actorID string) error
 	// listLeads: the list query with its filters, keyset cursor and LIMIT;
 	// returns the number of rows read.

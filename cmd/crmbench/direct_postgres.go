@@ -113,7 +113,7 @@ func (d *pgDirect) moveLead(ctx context.Context, id string, to crm.LeadStage, ac
 		return err
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // no-op after Commit
-	l, err := pgLead(tx.QueryRow(ctx, pgLeadGet+` FOR UPDATE`, id))
+	l, err := pgLead(tx.QueryRow(ctx, pgLeadGet+` FOR NO KEY UPDATE`, id))
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,70 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/crmleads/crm"
+)
+
+// gateScorer blocks every call until released, so a test can hold analyses
+// in flight.
+type gateScorer struct {
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (g *gateScorer) Score(ctx context.Context, _ crm.Facts) (crm.Score, crm.Call, error) {
+	g.entered <- struct{}{}
+	select {
+	case <-g.release:
+	case <-ctx.Done():
+		return crm.Score{}, TestCall, ctx.Err()
+	}
+	return crm.Score{Score: 0.7, Recommendation: crm.RecommendNurture, Reason: "gate"}, TestCall, nil
+}
+
+var aiCapTests = []test{
+	{"BurstBeyondCapIsUnavailable", func(t *testing.T, b *bundle) {
+		// One slot: while one analysis is in flight, another waits its queue
+		// time and is then refused with 503-style EUNAVAILABLE and a
+		// Retry-After, rather than piling up; nothing is logged for it, and
+		// the first one still completes and is stored.
+		g := &gateScorer{entered: make(chan struct{}, 2), release: make(chan struct{})}
+		svc := crm.NewService(crm.Config{Store: b.st, Scorer: g, Hasher: Hasher{}, Domains: Domains,
+			MaxConcurrentAI: 1, AIQueueWait: 20 * time.Millisecond})
+		first, second := b.leadAt(t, crm.LeadNew), b.leadAt(t, crm.LeadNew)
+		done := make(chan error, 1)
+		go func() {
+			_, err := svc.Analyze(as(b.mgr), first.ID)
+			done <- err
+		}()
+		<-g.entered // the first call holds the only slot
+
+		_, err := svc.Analyze(as(b.mgr), second.ID)
+		var e *crm.Error
+		if !errors.As(err, &e) || e.Kind != crm.EUNAVAILABLE || e.Code != crm.CodeAIUnavailable || e.RetryAfter <= 0 {
+			t.Fatalf("Analyze beyond the cap = %v, want EUNAVAILABLE ai_unavailable with a Retry-After", err)
+		}
+		if rows, err := b.st.Analyses(context.Background(), second.ID, 10); err != nil || len(rows) != 0 {
+			t.Fatalf("refused analysis: %d log rows (%v), want none: the AI was never called", len(rows), err)
+		}
+		if got := b.lead(t, second.ID).AI; got != nil {
+			t.Fatalf("refused analysis stored %+v", got)
+		}
+
+		close(g.release)
+		if err := <-done; err != nil {
+			t.Fatalf("the analysis in flight failed: %v", err)
+		}
+		if got := b.lead(t, first.ID).AI; got == nil || got.Reason != "gate" {
+			t.Fatalf("first lead's analysis = %+v, want the gate's answer", got)
+		}
+		// The slot is free again.
+		if _, err := svc.Analyze(as(b.mgr), second.ID); err != nil {
+			t.Fatalf("Analyze after the burst: %v", err)
+		}
+	}},
+}
