@@ -86,6 +86,15 @@ func newAPI(mux *http.ServeMux, d Deps) huma.API {
 		"bearer": {Type: "http", Scheme: "bearer", BearerFormat: "JWT"},
 	}
 	cfg.Security = []map[string][]string{{"bearer": {}}}
+	// The order here is the order of the sections in /docs: the manager's
+	// flow first.
+	cfg.Tags = []*huma.Tag{
+		{Name: leads, Description: "Leads and their stages, the transfer to sales, the audit trail of a lead"},
+		{Name: ai, Description: "The AI's independent opinion: only on request, four facts only, every call logged"},
+		{Name: sales, Description: "Deals made from transferred leads"},
+		{Name: users, Description: "Sign-in, users and roles, settings, the audit trail"},
+		{Name: health, Description: "Liveness and readiness for load balancers and orchestrators"},
+	}
 	api := humago.New(mux, cfg)
 	api.UseMiddleware(authenticate(api, d))
 	return api

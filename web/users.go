@@ -53,8 +53,9 @@ func userFromBearer(ctx context.Context, d Deps, header string) (*crm.User, erro
 	return d.Service.ActiveUser(ctx, id)
 }
 
-// ActorFromRequest returns the actor of a request carrying a bearer token; the
-// web app uses it for pages authenticated by the same tokens in a cookie.
+// ActorFromToken returns the actor behind an access token (checking that the
+// user is still active); the web app uses it for pages authenticated by the
+// same tokens kept in a cookie.
 func ActorFromToken(ctx context.Context, d Deps, token string) (crm.Actor, error) {
 	u, err := userFromBearer(ctx, d, "Bearer "+token)
 	if err != nil {
