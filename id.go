@@ -23,6 +23,11 @@ func NewID() string {
 	binary.BigEndian.PutUint64(b[:8], ms<<16|uint64(seq))
 	b[6] = b[6]&0x0f | 0x70 // version 7
 	b[8] = b[8]&0x3f | 0x80 // variant 10
+	return FormatUUID(b)
+}
+
+// FormatUUID writes 16 bytes in the canonical lower-case UUID form.
+func FormatUUID(b [16]byte) string {
 	var s [36]byte
 	hex.Encode(s[0:8], b[0:4])
 	s[8] = '-'

@@ -74,17 +74,7 @@ func seedID(kind byte, i int) string {
 	b[8] = 0x80
 	binary.BigEndian.PutUint64(b[8:], uint64(i)&(1<<56-1))
 	b[8] = 0x80 | kind&0x3f
-	var s [36]byte
-	hex.Encode(s[0:8], b[0:4])
-	s[8] = '-'
-	hex.Encode(s[9:13], b[4:6])
-	s[13] = '-'
-	hex.Encode(s[14:18], b[6:8])
-	s[18] = '-'
-	hex.Encode(s[19:23], b[8:10])
-	s[23] = '-'
-	hex.Encode(s[24:], b[10:])
-	return string(s[:])
+	return crm.FormatUUID(b)
 }
 
 var (
