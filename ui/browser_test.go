@@ -2,6 +2,7 @@ package ui_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -152,17 +153,106 @@ func (s *steps) shot(name string) {
 	}
 }
 
-// TestBrowser drives the app in headless Chromium the way a manager would:
-// plain forms, no API calls, from sign-in to a paid sale.
-func TestBrowser(t *testing.T) {
-	ctx := browser(t, 3*time.Minute)
-	b := setup(t)
-	s := &steps{t: t, ctx: ctx, url: b.baseURL}
+// flowText is what the page says at each step of the manager's flow in one
+// language; the values are literal, so a missing or English translation fails.
+type flowText struct {
+	lang         string // the language switch's value; "en" is the browser's default
+	signIn       string // the sign-in page's heading
+	emailError   string
+	leadCreated  string
+	leadStage    map[string]string // badge and button labels of the lead's stages
+	stageMoved   string            // the flash after a stage move; %s is the stage label
+	messagesNow  string            // the flash after +1 to four messages
+	noDomain     string            // blocker
+	notAnalyzed  string            // blocker
+	saved        string
+	analyzed     string // the flash after the analysis, up to the score
+	decimalPoint string // separates the score's fraction
+	high         string // the band
+	transferRec  string // the recommendation
+	transferred  string // the flash after the transfer
+	saleStage    map[string]string
+	saleMoved    string // the flash after a sale's move; %s is the stage label
+	saleFinal    string
+	eventXfer    string   // the lead's history entry for the transfer
+	leaks        []string // English labels that must not show on its pages; none for English
+	saleShot     string   // the sale page's screenshot
+}
 
-	// Signing in.
+var english = flowText{
+	lang: "en", signIn: "Sign in", emailError: "Enter an email address", leadCreated: "Lead created.",
+	leadStage:   map[string]string{"new": "New", "contacted": "Contacted", "qualified": "Qualified", "transferred": "Transferred"},
+	stageMoved:  "Moved to %s.",
+	messagesNow: "Messages: 4.",
+	noDomain:    "Set the business domain.", notAnalyzed: "Analyze the lead with AI first.",
+	saved: "Saved.", analyzed: "Analysis done: score 0.", decimalPoint: ".", high: "high", transferRec: "Transfer to sales",
+	transferred: "Transferred to sales: the sale is created.",
+	saleStage:   map[string]string{"new": "New", "kyc": "KYC", "agreement": "Agreement", "paid": "Paid"},
+	saleMoved:   "Sale moved to %s.", saleFinal: "This sale is closed.",
+	eventXfer: "transferred the lead to sales",
+	saleShot:  "sale",
+}
+
+var ukrainian = flowText{
+	lang: "uk", signIn: "Вхід", emailError: "Введіть адресу на кшталт name@example.com.", leadCreated: "Лід створено.",
+	leadStage:   map[string]string{"new": "Новий", "contacted": "Контакт встановлено", "qualified": "Кваліфікований", "transferred": "Передано в продажі"},
+	stageMoved:  "Переведено в етап «%s».",
+	messagesNow: "Повідомлень: 4.",
+	noDomain:    "Вкажіть бізнес-домен.", notAnalyzed: "Спершу проаналізуйте лід за допомогою ШІ.",
+	saved: "Збережено.", analyzed: "Аналіз готовий: оцінка 0,", decimalPoint: ",", high: "висока", transferRec: "Передати в продажі",
+	transferred: "Передано в продажі: продаж створено.",
+	saleStage:   map[string]string{"new": "Новий", "kyc": "Перевірка KYC", "agreement": "Договір", "paid": "Оплачено"},
+	saleMoved:   "Продаж переведено в етап «%s».", saleFinal: "Цей продаж закрито.",
+	eventXfer: "передав(-ла) лід у продажі",
+	leaks: []string{"Leads", "Board", "Sales", "Sign out", "Stage", "Move to", "Messages", "Save", "Business domain",
+		"AI analysis", "Analyze with AI", "Score", "Recommendation", "Transfer to sales", "History", "Qualified",
+		"Agreement", "Paid", "Lead created", "Analysis done"},
+	saleShot: "sale-uk",
+}
+
+// noLeaks fails when the page shows one of l's English labels. The AI's
+// reason is its own text, not a label, and is left out.
+func (s *steps) noLeaks(l flowText) {
+	s.t.Helper()
+	if len(l.leaks) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(s.ctx, 10*time.Second)
+	defer cancel()
+	text, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(() => {
+		const b = document.body.cloneNode(true);
+		b.querySelectorAll("#analysis-reason").forEach(e => e.remove());
+		document.documentElement.appendChild(b); // innerText needs a rendered node
+		const t = b.innerText;
+		b.remove();
+		return t;
+	})()`))
+	if err != nil {
+		s.t.Fatalf("page text: %v", err)
+	}
+	for _, w := range l.leaks {
+		if strings.Contains(text, w) {
+			s.t.Errorf("%s in %s shows the English %q", s.location(), l.lang, w)
+		}
+	}
+}
+
+// managerFlow is the brief's flow in l's language: sign in as the manager,
+// create a lead, move it to qualified, count a message, set its domain,
+// analyze it, transfer it and move the sale to paid. It returns the lead's path.
+func managerFlow(s *steps, b *bundle, l flowText) string {
+	t := s.t
+	t.Helper()
+
+	// Signing in, after choosing the language there.
 	s.open("/app/login")
-	s.wantText("h1", "Sign in")
-	s.shot("sign-in")
+	if l.lang != "en" {
+		s.click(`.lang button[value="` + l.lang + `"]`)
+	}
+	s.wantText("h1", l.signIn)
+	if l.lang == "en" {
+		s.shot("sign-in")
+	}
 	s.signIn(b.alice.Email)
 	s.wantText(".who-name", "Alice Manager")
 
@@ -175,70 +265,91 @@ func TestBrowser(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS("#company"), "Kvitka LLC"),
 		chromedp.SendKeys(chromedp.CSS("#email"), "olena@"))
 	s.click("#create-lead")
-	s.wantText("#email-error", "Enter an email address")
+	s.wantText("#email-error", l.emailError)
 	s.do("fix the email", chromedp.SetValue(chromedp.CSS("#email"), "olena@kvitka.example"))
 	s.click("#create-lead")
 	leadURL := strings.TrimPrefix(s.location(), b.baseURL)
 	if !strings.HasPrefix(leadURL, "/app/leads/") {
 		t.Fatalf("after creating a lead the browser is at %s", leadURL)
 	}
-	s.wantText(".flash-ok", "Lead created")
-	s.wantText("#lead-stage", "New")
-	s.wantText("#blockers", "Set the business domain.")
+	s.wantText(".flash-ok", l.leadCreated)
+	s.wantText("#lead-stage", l.leadStage["new"])
+	s.wantText("#blockers", l.noDomain)
 
 	// Through the stages: only the legal moves are offered.
 	if s.present("#move-qualified") {
 		t.Fatal("a new lead offers to skip to qualified")
 	}
-	s.click("#move-contacted")
-	s.wantText("#lead-stage", "Contacted")
-	s.click("#move-qualified")
-	s.wantText("#lead-stage", "Qualified")
+	for _, stage := range []string{"contacted", "qualified"} {
+		s.wantText("#move-"+stage, l.leadStage[stage])
+		s.click("#move-" + stage)
+		s.wantText(".flash-ok", fmt.Sprintf(l.stageMoved, l.leadStage[stage]))
+		s.wantText("#lead-stage", l.leadStage[stage])
+	}
 	s.click("#messages-inc")
+	s.wantText(".flash-ok", l.messagesNow)
 	s.wantText("#messages-count", "4")
 
 	// The business domain, then the analysis.
 	s.do("choose a domain", chromedp.SetValue(chromedp.CSS("#business_domain"), "first"))
 	s.click("#save-lead")
-	s.wantText(".flash-ok", "Saved")
-	s.wantText("#blockers", "Analyze the lead with AI first.")
+	s.wantText(".flash-ok", l.saved)
+	s.wantText("#blockers", l.notAnalyzed)
 	s.click("#analyze")
-	s.wantText(".flash-ok", "Analysis done")
+	s.wantText(".flash-ok", l.analyzed)
+	s.wantText(".flash-ok", l.transferRec)
 	score := s.text("#analysis-score")
-	if !strings.HasPrefix(score, "0.") {
-		t.Fatalf("score shows %q", score)
+	if !strings.HasPrefix(score, "0"+l.decimalPoint) || len(score) != 4 {
+		t.Fatalf("score shows %q, want 0%s and two digits", score, l.decimalPoint)
 	}
-	s.wantText("#analysis-band", "high")
-	s.wantText("#analysis-rec", "Transfer to sales")
+	s.wantText("#analysis-band", l.high)
+	s.wantText("#analysis-rec", l.transferRec)
 	if s.present("#blockers") || s.present("#transfer[disabled]") {
 		t.Fatal("the transfer is still blocked after a high score")
 	}
-	s.do("scroll to top", chromedp.Evaluate[chromedp.Void](`window.scrollTo(0, 0)`))
-	s.shot("lead")
-	s.do("phone width", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
-	s.open(leadURL)
-	s.shot("lead-phone")
-	s.do("desktop width", chromedp.EmulateViewport(1280, 800))
-	s.open(leadURL)
+	s.noLeaks(l)
+	if l.lang == "en" {
+		s.do("scroll to top", chromedp.Evaluate[chromedp.Void](`window.scrollTo(0, 0)`))
+		s.shot("lead")
+		s.do("phone width", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
+		s.open(leadURL)
+		s.shot("lead-phone")
+		s.do("desktop width", chromedp.EmulateViewport(1280, 800))
+		s.open(leadURL)
+	}
 
 	// Transfer, then the sale to paid.
 	s.click("#transfer")
-	s.wantText(".flash-ok", "Transferred to sales")
-	s.wantText("#sale-stage", "New")
+	s.wantText(".flash-ok", l.transferred)
+	s.wantText("#sale-stage", l.saleStage["new"])
 	s.wantText("#sale-lead", "Olena Kovalenko")
-	s.click("#sale-move-kyc")
-	s.wantText("#sale-stage", "KYC")
-	s.click("#sale-move-agreement")
-	s.wantText("#sale-stage", "Agreement")
-	s.shot("sale")
-	s.click("#sale-move-paid")
-	s.wantText("#sale-stage", "Paid")
-	s.wantText("#sale-final", "closed")
+	for _, stage := range []string{"kyc", "agreement", "paid"} {
+		if stage == "paid" {
+			s.shot(l.saleShot)
+		}
+		s.wantText("#sale-move-"+stage, l.saleStage[stage])
+		s.click("#sale-move-" + stage)
+		s.wantText(".flash-ok", fmt.Sprintf(l.saleMoved, l.saleStage[stage]))
+		s.wantText("#sale-stage", l.saleStage[stage])
+	}
+	s.wantText("#sale-final", l.saleFinal)
+	s.noLeaks(l)
 
 	// The lead is transferred and shows its history.
 	s.open(leadURL)
-	s.wantText("#lead-stage", "Transferred")
-	s.wantText("#events", "transferred the lead to sales")
+	s.wantText("#lead-stage", l.leadStage["transferred"])
+	s.wantText("#events", l.eventXfer)
+	s.noLeaks(l)
+	return leadURL
+}
+
+// TestBrowser drives the app in headless Chromium the way a manager would:
+// plain forms, no API calls, from sign-in to a paid sale.
+func TestBrowser(t *testing.T) {
+	ctx := browser(t, 3*time.Minute)
+	b := setup(t)
+	s := &steps{t: t, ctx: ctx, url: b.baseURL}
+	leadURL := managerFlow(s, b, english)
 
 	// A few more leads, for the list and the board.
 	for _, name := range []string{"Petro Shevchenko", "Iryna Bondar", "Andrii Melnyk"} {
@@ -290,4 +401,13 @@ func TestBrowser(t *testing.T) {
 	s.wantText("#audit-table", "transferred the lead to sales")
 	s.wantText("#audit-table", "Alice Manager")
 	s.shot("audit")
+}
+
+// TestBrowserUkrainian does the manager's whole flow after switching to
+// Ukrainian, before signing in.
+func TestBrowserUkrainian(t *testing.T) {
+	ctx := browser(t, 3*time.Minute)
+	b := setup(t)
+	s := &steps{t: t, ctx: ctx, url: b.baseURL}
+	managerFlow(s, b, ukrainian)
 }
