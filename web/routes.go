@@ -96,7 +96,7 @@ func newAPI(mux *http.ServeMux, d Deps) huma.API {
 		{Name: health, Description: "Liveness and readiness for load balancers and orchestrators"},
 	}
 	api := humago.New(mux, cfg)
-	api.UseMiddleware(authenticate(api, d))
+	api.UseMiddleware(authenticate(api, d), rejectNulls(api))
 	return api
 }
 

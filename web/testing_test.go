@@ -487,3 +487,13 @@ func (e *env) with(t *testing.T) *env {
 	c.t = t
 	return &c
 }
+
+// hasField reports whether the problem's errors[] names the field.
+func (p problem) hasField(field string) bool {
+	for _, e := range p.Errors {
+		if e.Field == field {
+			return true
+		}
+	}
+	return false
+}
