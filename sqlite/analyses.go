@@ -18,37 +18,32 @@ const (
 
 // Analyses returns a lead's analysis log, newest first.
 func (db *DB) Analyses(ctx context.Context, leadID string, limit int) ([]*crm.AnalysisRecord, error) {
-	rows, err := db.query(ctx, qAnalyses, leadID, limit)
+	return queryAll(ctx, db, "analyses", scanAnalysis, qAnalyses, leadID, limit)
+}
+
+func scanAnalysis(r scanner) (*crm.AnalysisRecord, error) {
+	var (
+		a       crm.AnalysisRecord
+		actor   sql.NullString
+		hasDom  int64
+		score   sql.NullFloat64
+		created string
+	)
+	err := r.Scan(&a.ID, &a.LeadID, &actor, &a.Facts.Source, &a.Facts.Stage, &a.Facts.MessagesCount, &hasDom,
+		&a.Provider, &a.Model, &a.PromptVersion, &score, &a.Recommendation, &a.Reason, &a.RawOutput,
+		&a.ErrorCode, &a.ErrorMessage, &a.InputTokens, &a.OutputTokens, &a.LatencyMS, &a.CostUSD, &created)
 	if err != nil {
-		return nil, mapErr("analyses", "", err)
+		return nil, err
 	}
-	defer rows.Close()
-	var out []*crm.AnalysisRecord
-	for rows.Next() {
-		var (
-			a       crm.AnalysisRecord
-			actor   sql.NullString
-			hasDom  int64
-			score   sql.NullFloat64
-			created string
-		)
-		err := rows.Scan(&a.ID, &a.LeadID, &actor, &a.Facts.Source, &a.Facts.Stage, &a.Facts.MessagesCount, &hasDom,
-			&a.Provider, &a.Model, &a.PromptVersion, &score, &a.Recommendation, &a.Reason, &a.RawOutput,
-			&a.ErrorCode, &a.ErrorMessage, &a.InputTokens, &a.OutputTokens, &a.LatencyMS, &a.CostUSD, &created)
-		if err != nil {
-			return nil, mapErr("analyses", "", err)
-		}
-		a.ActorID = actor.String
-		a.Facts.HasBusinessDomain = hasDom != 0
-		if score.Valid {
-			a.Score = &score.Float64
-		}
-		if a.CreatedAt, err = parseTime(created); err != nil {
-			return nil, mapErr("analyses", "", err)
-		}
-		out = append(out, &a)
+	a.ActorID = actor.String
+	a.Facts.HasBusinessDomain = hasDom != 0
+	if score.Valid {
+		a.Score = &score.Float64
 	}
-	return out, mapErr("analyses", "", rows.Err())
+	if a.CreatedAt, err = parseTime(created); err != nil {
+		return nil, err
+	}
+	return &a, nil
 }
 
 // InsertAnalysis appends a record to the analysis log.

@@ -328,6 +328,33 @@ func (db *DB) query(ctx context.Context, query string, args ...any) (*sql.Rows, 
 	return s.QueryContext(ctx, args...)
 }
 
+// queryAll runs a query on the reader pool and scans every row; op prefixes
+// any error.
+func queryAll[T any](ctx context.Context, db *DB, op string, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := db.query(ctx, query, args...)
+	if err != nil {
+		return nil, mapErr(op, "", err)
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, mapErr(op, "", err)
+		}
+		out = append(out, v)
+	}
+	return out, mapErr(op, "", rows.Err())
+}
+
+// whereSQL joins conditions into a WHERE clause ("" when there are none).
+func whereSQL(conds []string) string {
+	if len(conds) == 0 {
+		return ""
+	}
+	return ` WHERE ` + strings.Join(conds, " AND ")
+}
+
 // exec runs a statement on the writer pool, outside any InTx.
 func (db *DB) exec(ctx context.Context, query string, args ...any) error {
 	s, err := db.stmt(ctx, true, query)

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"strings"
 
 	"github.com/crmleads/crm"
 )
@@ -60,27 +59,10 @@ func (db *DB) Events(ctx context.Context, f crm.EventFilter) ([]*crm.Event, erro
 		if f.After != "" {
 			where, args = append(where, "id < ?"), append(args, f.After)
 		}
-		query = `SELECT ` + eventCols + ` FROM events`
-		if len(where) > 0 {
-			query += ` WHERE ` + strings.Join(where, " AND ")
-		}
-		query += ` ORDER BY id DESC LIMIT ?`
+		query = `SELECT ` + eventCols + ` FROM events` + whereSQL(where) + ` ORDER BY id DESC LIMIT ?`
 		args = append(args, f.Limit)
 	}
-	rows, err := db.query(ctx, query, args...)
-	if err != nil {
-		return nil, mapErr("events", "", err)
-	}
-	defer rows.Close()
-	var out []*crm.Event
-	for rows.Next() {
-		e, err := scanEvent(rows)
-		if err != nil {
-			return nil, mapErr("events", "", err)
-		}
-		out = append(out, e)
-	}
-	return out, mapErr("events", "", rows.Err())
+	return queryAll(ctx, db, "events", scanEvent, query, args...)
 }
 
 // InsertEvent appends an event to the audit trail.

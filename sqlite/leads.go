@@ -153,26 +153,8 @@ func (db *DB) Leads(ctx context.Context, f crm.LeadFilter) ([]*crm.Lead, error) 
 	if f.After != "" {
 		where, args = append(where, "id < ?"), append(args, f.After)
 	}
-	query := `SELECT ` + leadCols + ` FROM leads`
-	if len(where) > 0 {
-		query += ` WHERE ` + strings.Join(where, " AND ")
-	}
-	query += ` ORDER BY id DESC LIMIT ?`
-	args = append(args, f.Limit)
-	rows, err := db.query(ctx, query, args...)
-	if err != nil {
-		return nil, mapErr("leads", "", err)
-	}
-	defer rows.Close()
-	var out []*crm.Lead
-	for rows.Next() {
-		l, err := scanLead(rows)
-		if err != nil {
-			return nil, mapErr("leads", "", err)
-		}
-		out = append(out, l)
-	}
-	return out, mapErr("leads", "", rows.Err())
+	query := `SELECT ` + leadCols + ` FROM leads` + whereSQL(where) + ` ORDER BY id DESC LIMIT ?`
+	return queryAll(ctx, db, "leads", scanLead, query, append(args, f.Limit)...)
 }
 
 func isASCII(s string) bool {

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"strings"
 
 	"github.com/crmleads/crm"
 )
@@ -74,26 +73,8 @@ func (db *DB) Sales(ctx context.Context, f crm.SaleFilter) ([]*crm.Sale, error) 
 	if f.After != "" {
 		where, args = append(where, "s.id < ?"), append(args, f.After)
 	}
-	query := saleSelect
-	if len(where) > 0 {
-		query += ` WHERE ` + strings.Join(where, " AND ")
-	}
-	query += ` ORDER BY s.id DESC LIMIT ?`
-	args = append(args, f.Limit)
-	rows, err := db.query(ctx, query, args...)
-	if err != nil {
-		return nil, mapErr("sales", "", err)
-	}
-	defer rows.Close()
-	var out []*crm.Sale
-	for rows.Next() {
-		s, err := scanSale(rows)
-		if err != nil {
-			return nil, mapErr("sales", "", err)
-		}
-		out = append(out, s)
-	}
-	return out, mapErr("sales", "", rows.Err())
+	query := saleSelect + whereSQL(where) + ` ORDER BY s.id DESC LIMIT ?`
+	return queryAll(ctx, db, "sales", scanSale, query, append(args, f.Limit)...)
 }
 
 // LockSale reads a sale, with its lead's owner, inside the write transaction.

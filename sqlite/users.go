@@ -73,20 +73,7 @@ func (db *DB) UserByEmail(ctx context.Context, email string) (*crm.User, error) 
 
 // Users returns every user, by email.
 func (db *DB) Users(ctx context.Context) ([]*crm.User, error) {
-	rows, err := db.query(ctx, qUsers)
-	if err != nil {
-		return nil, mapErr("users", "", err)
-	}
-	defer rows.Close()
-	var out []*crm.User
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, mapErr("users", "", err)
-		}
-		out = append(out, u)
-	}
-	return out, mapErr("users", "", rows.Err())
+	return queryAll(ctx, db, "users", scanUser, qUsers)
 }
 
 // CountUsers returns the number of users.
