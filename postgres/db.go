@@ -23,6 +23,7 @@ import (
 	"github.com/pressly/goose/v3/lock"
 
 	"github.com/crmleads/crm"
+	"github.com/crmleads/crm/internal/migrate"
 )
 
 //go:embed migrations/*.sql
@@ -132,10 +133,8 @@ func (db *DB) Migrate(ctx context.Context, cmd string, w io.Writer) error {
 	if w == nil {
 		w = io.Discard
 	}
-	switch cmd {
-	case "up", "down", "status":
-	default:
-		return fmt.Errorf("postgres: unknown migrate command %q (want up, down or status)", cmd)
+	if err := migrate.CheckCommand(cmd); err != nil {
+		return fmt.Errorf("postgres: %w", err)
 	}
 	// A database/sql handle on the same settings as the pool (search_path
 	// included); pool_* parameters were already stripped by pgxpool.
@@ -159,42 +158,8 @@ func (db *DB) Migrate(ctx context.Context, cmd string, w io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("postgres: migrate: %w", err)
 	}
-	switch cmd {
-	case "up":
-		res, err := p.Up(ctx)
-		for _, r := range res {
-			fmt.Fprintln(w, r)
-		}
-		if err != nil {
-			return classify("migrate up", err, "")
-		}
-		if len(res) == 0 {
-			fmt.Fprintln(w, "no migrations to apply")
-		}
-	case "down":
-		r, err := p.Down(ctx)
-		if r != nil {
-			fmt.Fprintln(w, r)
-		}
-		if err != nil {
-			if errors.Is(err, goose.ErrNoNextVersion) {
-				fmt.Fprintln(w, "no migrations to undo")
-				return nil
-			}
-			return classify("migrate down", err, "")
-		}
-	case "status":
-		sts, err := p.Status(ctx)
-		if err != nil {
-			return classify("migrate status", err, "")
-		}
-		for _, s := range sts {
-			at := ""
-			if s.State == goose.StateApplied {
-				at = " at " + s.AppliedAt.UTC().Format(time.RFC3339)
-			}
-			fmt.Fprintf(w, "%-8s %s%s\n", s.State, s.Source.Path, at)
-		}
+	if err := migrate.Run(ctx, p, cmd, w); err != nil {
+		return classify("migrate", err, "")
 	}
 	return nil
 }

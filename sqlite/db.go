@@ -20,6 +20,7 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
 	"github.com/crmleads/crm"
+	"github.com/crmleads/crm/internal/migrate"
 )
 
 //go:embed migrations/*.sql
@@ -165,42 +166,8 @@ func (db *DB) Migrate(ctx context.Context, cmd string, w io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: migrate: %w", err)
 	}
-	switch cmd {
-	case "up":
-		res, err := p.Up(ctx)
-		for _, r := range res {
-			fmt.Fprintln(w, r)
-		}
-		if err != nil {
-			return fmt.Errorf("sqlite: migrate up: %w", err)
-		}
-		if len(res) == 0 {
-			fmt.Fprintln(w, "no migrations to apply")
-		}
-	case "down":
-		r, err := p.Down(ctx)
-		if errors.Is(err, goose.ErrNoNextVersion) {
-			fmt.Fprintln(w, "no migrations to roll back")
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("sqlite: migrate down: %w", err)
-		}
-		fmt.Fprintln(w, r)
-	case "status":
-		st, err := p.Status(ctx)
-		if err != nil {
-			return fmt.Errorf("sqlite: migrate status: %w", err)
-		}
-		for _, s := range st {
-			applied := "pending"
-			if s.State == goose.StateApplied {
-				applied = "applied " + s.AppliedAt.UTC().Format(time.RFC3339)
-			}
-			fmt.Fprintf(w, "%-30s %s\n", filepath.Base(s.Source.Path), applied)
-		}
-	default:
-		return fmt.Errorf("sqlite: unknown migrate command %q (want up, down or status)", cmd)
+	if err := migrate.Run(ctx, p, cmd, w); err != nil {
+		return fmt.Errorf("sqlite: %w", err)
 	}
 	// Migrations change the schema: statements prepared before may be stale.
 	db.dropStmts()

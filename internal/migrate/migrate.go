@@ -1,0 +1,72 @@
+// Package migrate runs the schema commands of `crmleads migrate` the same way
+// for both stores; each store builds its goose provider (dialect, embedded
+// files, locking) and wraps the errors in its own terms.
+package migrate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"time"
+
+	"github.com/pressly/goose/v3"
+)
+
+// Commands lists what Run accepts.
+var Commands = []string{"up", "down", "status"}
+
+// CheckCommand returns an error unless cmd is one of Commands.
+func CheckCommand(cmd string) error {
+	switch cmd {
+	case "up", "down", "status":
+		return nil
+	}
+	return fmt.Errorf("unknown migrate command %q (want up, down or status)", cmd)
+}
+
+// Run applies every pending migration ("up"), undoes the last applied one
+// ("down"), or prints each migration and whether it is applied ("status"),
+// writing what it did to w.
+func Run(ctx context.Context, p *goose.Provider, cmd string, w io.Writer) error {
+	if err := CheckCommand(cmd); err != nil {
+		return err
+	}
+	switch cmd {
+	case "up":
+		res, err := p.Up(ctx)
+		for _, r := range res {
+			fmt.Fprintln(w, r)
+		}
+		if err != nil {
+			return fmt.Errorf("migrate up: %w", err)
+		}
+		if len(res) == 0 {
+			fmt.Fprintln(w, "no migrations to apply")
+		}
+	case "down":
+		r, err := p.Down(ctx)
+		if errors.Is(err, goose.ErrNoNextVersion) {
+			fmt.Fprintln(w, "no migrations to undo")
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("migrate down: %w", err)
+		}
+		fmt.Fprintln(w, r)
+	case "status":
+		st, err := p.Status(ctx)
+		if err != nil {
+			return fmt.Errorf("migrate status: %w", err)
+		}
+		for _, s := range st {
+			state := "pending"
+			if s.State == goose.StateApplied {
+				state = "applied " + s.AppliedAt.UTC().Format(time.RFC3339)
+			}
+			fmt.Fprintf(w, "%-30s %s\n", filepath.Base(s.Source.Path), state)
+		}
+	}
+	return nil
+}
