@@ -75,6 +75,8 @@ func TestValidID(t *testing.T) {
 		{"01a212bf-bf60-734c-9a28-26656b6d79c4\n", false},
 		{"", false},
 		{"' OR 1=1 --", false},
+		{"01a212bf-bf60-734c-9a28x26656b6d79c4", false},
+		{"01a212bf-bf60-734c-9a2-826656b6d79c4", false},
 	} {
 		if got := ValidID(tc.id); got != tc.want {
 			t.Errorf("ValidID(%q) = %v, want %v", tc.id, got, tc.want)
