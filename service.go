@@ -491,7 +491,9 @@ func (s *Service) Analyze(ctx context.Context, id string) (*LeadAnalysis, error)
 		}
 		rec.ErrorCode, rec.ErrorMessage = e.Code, e.Error()
 		// The log row is best effort: the client needs the AI's error, not ours.
-		_ = s.store.InTx(context.WithoutCancel(ctx), func(tx Tx) error { return tx.InsertAnalysis(ctx, rec) })
+		// Detached from the request: a client that gave up still leaves a row.
+		logCtx := context.WithoutCancel(ctx)
+		_ = s.store.InTx(logCtx, func(tx Tx) error { return tx.InsertAnalysis(logCtx, rec) })
 		return nil, e
 	}
 	sc := score.Score
@@ -499,8 +501,11 @@ func (s *Service) Analyze(ctx context.Context, id string) (*LeadAnalysis, error)
 	result := &LeadAnalysis{Score: score.Score, Recommendation: score.Recommendation, Reason: score.Reason,
 		AnalyzedAt: now, Provider: call.Provider, Model: call.Model, PromptVersion: call.PromptVersion, Facts: facts}
 	closed := false
-	_, err = s.changeLead(ctx, id, func(tx Tx, a Actor, l *Lead) (*Event, error) {
-		if err := tx.InsertAnalysis(ctx, rec); err != nil {
+	// The answer is paid for: store it even if the client has gone meanwhile.
+	storeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	_, err = s.changeLead(storeCtx, id, func(tx Tx, a Actor, l *Lead) (*Event, error) {
+		if err := tx.InsertAnalysis(storeCtx, rec); err != nil {
 			return nil, err
 		}
 		if l.Stage.Final() { // closed while the AI was thinking: log it, keep the lead as it is
