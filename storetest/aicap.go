@@ -68,3 +68,32 @@ var aiCapTests = []test{
 		}
 	}},
 }
+
+// leavingScorer answers, but its caller's request ends (the client hung up)
+// just before the answer comes back.
+type leavingScorer struct{ leave context.CancelFunc }
+
+func (s leavingScorer) Score(context.Context, crm.Facts) (crm.Score, crm.Call, error) {
+	s.leave()
+	return crm.Score{Score: 0.65, Recommendation: crm.RecommendTransfer, Reason: "late"}, TestCall, nil
+}
+
+func init() {
+	aiCapTests = append(aiCapTests, test{"LateAnswerIsKept", func(t *testing.T, b *bundle) {
+		// A paid-for answer is stored and logged even when the client has
+		// gone by the time it arrives.
+		l := b.leadAt(t, crm.LeadNew)
+		ctx, leave := context.WithCancel(as(b.mgr))
+		defer leave()
+		svc := crm.NewService(crm.Config{Store: b.st, Scorer: leavingScorer{leave}, Hasher: Hasher{}, Domains: Domains})
+		if _, err := svc.Analyze(ctx, l.ID); err != nil {
+			t.Fatalf("Analyze with the client gone after the answer: %v", err)
+		}
+		if got := b.lead(t, l.ID).AI; got == nil || got.Reason != "late" {
+			t.Fatalf("lead's analysis = %+v, want the late answer", got)
+		}
+		if rows, err := b.st.Analyses(context.Background(), l.ID, 10); err != nil || len(rows) != 1 {
+			t.Fatalf("analysis log: %d rows (%v), want 1", len(rows), err)
+		}
+	}})
+}
