@@ -67,19 +67,7 @@ var aiCapTests = []test{
 			t.Fatalf("Analyze after the burst: %v", err)
 		}
 	}},
-}
-
-// leavingScorer answers, but its caller's request ends (the client hung up)
-// just before the answer comes back.
-type leavingScorer struct{ leave context.CancelFunc }
-
-func (s leavingScorer) Score(context.Context, crm.Facts) (crm.Score, crm.Call, error) {
-	s.leave()
-	return crm.Score{Score: 0.65, Recommendation: crm.RecommendTransfer, Reason: "late"}, TestCall, nil
-}
-
-func init() {
-	aiCapTests = append(aiCapTests, test{"LateAnswerIsKept", func(t *testing.T, b *bundle) {
+	{"LateAnswerIsKept", func(t *testing.T, b *bundle) {
 		// A paid-for answer is stored and logged even when the client has
 		// gone by the time it arrives.
 		l := b.leadAt(t, crm.LeadNew)
@@ -95,5 +83,14 @@ func init() {
 		if rows, err := b.st.Analyses(context.Background(), l.ID, 10); err != nil || len(rows) != 1 {
 			t.Fatalf("analysis log: %d rows (%v), want 1", len(rows), err)
 		}
-	}})
+	}},
+}
+
+// leavingScorer answers, but its caller's request ends (the client hung up)
+// just before the answer comes back.
+type leavingScorer struct{ leave context.CancelFunc }
+
+func (s leavingScorer) Score(context.Context, crm.Facts) (crm.Score, crm.Call, error) {
+	s.leave()
+	return crm.Score{Score: 0.65, Recommendation: crm.RecommendTransfer, Reason: "late"}, TestCall, nil
 }
