@@ -1,8 +1,6 @@
 package web
 
-import (
-	"context"
-)
+import "context"
 
 type settingsResponse struct {
 	Body struct {
