@@ -19,7 +19,7 @@ const MaxDomains = 100
 
 // Domains returns the business-domain catalog in force. It is read from the
 // database on each call, so every replica applies an admin's change at once.
-func (s *Service) Domains(ctx context.Context) ([]string, error) {
+func (s *LeadService) Domains(ctx context.Context) ([]string, error) {
 	v, err := s.store.Setting(ctx, SettingBusinessDomains)
 	if IsKind(err, ENOTFOUND) {
 		return slices.Clone(s.domains), nil
@@ -60,7 +60,7 @@ func CheckDomains(in []string) ([]string, error) {
 // SetDomains replaces the business-domain catalog. Leads keep the domain they
 // have; only new choices are checked against the new catalog.
 // Errors: EFORBIDDEN (not an admin), EINVALID.
-func (s *Service) SetDomains(ctx context.Context, domains []string) ([]string, error) {
+func (s *LeadService) SetDomains(ctx context.Context, domains []string) ([]string, error) {
 	a, err := requireAdmin(ctx)
 	if err != nil {
 		return nil, err
@@ -90,7 +90,7 @@ func (s *Service) SetDomains(ctx context.Context, domains []string) ([]string, e
 
 // domainsFor returns the catalog when a domain is being chosen, nil otherwise,
 // so that most creates and edits do not read it.
-func (s *Service) domainsFor(ctx context.Context, chosen bool) ([]string, error) {
+func (s *LeadService) domainsFor(ctx context.Context, chosen bool) ([]string, error) {
 	if !chosen {
 		return nil, nil
 	}

@@ -25,7 +25,7 @@ func requireAdmin(ctx context.Context) (Actor, error) {
 
 // CreateUser adds a user. Errors: EFORBIDDEN (not an admin), EINVALID,
 // ECONFLICT (CodeEmailTaken).
-func (s *Service) CreateUser(ctx context.Context, in UserInput) (*User, error) {
+func (s *UserService) CreateUser(ctx context.Context, in UserInput) (*User, error) {
 	a, err := requireAdmin(ctx)
 	if err != nil {
 		return nil, err
@@ -57,7 +57,7 @@ func (s *Service) CreateUser(ctx context.Context, in UserInput) (*User, error) {
 }
 
 // Users lists every user. Errors: EFORBIDDEN (not an admin).
-func (s *Service) Users(ctx context.Context) ([]*User, error) {
+func (s *UserService) Users(ctx context.Context) ([]*User, error) {
 	if _, err := requireAdmin(ctx); err != nil {
 		return nil, err
 	}
@@ -65,7 +65,7 @@ func (s *Service) Users(ctx context.Context) ([]*User, error) {
 }
 
 // Me returns the acting user. Errors: EUNAUTHORIZED, ENOTFOUND.
-func (s *Service) Me(ctx context.Context) (*User, error) {
+func (s *UserService) Me(ctx context.Context) (*User, error) {
 	a, err := actor(ctx)
 	if err != nil {
 		return nil, err
@@ -80,7 +80,7 @@ func (s *Service) Me(ctx context.Context) (*User, error) {
 // active admin can be neither demoted nor deactivated: the active admins are
 // counted under lock, so two admins demoting each other at once cannot both win.
 // Errors: EFORBIDDEN, ENOTFOUND, EINVALID, ECONFLICT (CodeLastAdmin).
-func (s *Service) UpdateUser(ctx context.Context, id string, up UserUpdate) (*User, error) {
+func (s *UserService) UpdateUser(ctx context.Context, id string, up UserUpdate) (*User, error) {
 	a, err := requireAdmin(ctx)
 	if err != nil {
 		return nil, err
@@ -153,7 +153,7 @@ func (s *Service) UpdateUser(ctx context.Context, id string, up UserUpdate) (*Us
 // Authenticate checks an email and password and returns the active user.
 // Unknown email, wrong password and deactivated user give the same
 // EUNAUTHORIZED; too many recent failures give ETOOMANY with RetryAfter.
-func (s *Service) Authenticate(ctx context.Context, email, password string) (*User, error) {
+func (s *UserService) Authenticate(ctx context.Context, email, password string) (*User, error) {
 	email = NormalizeEmail(email)
 	now := s.now()
 	n, err := s.store.LoginFailures(ctx, email, now.Add(-LoginWindow))
@@ -192,7 +192,7 @@ func (e *Error) withCause(cause error) *Error {
 // ActiveUser returns the user behind a token, who must still exist and be
 // active: a deactivated user's tokens stop working at once.
 // Errors: EUNAUTHORIZED.
-func (s *Service) ActiveUser(ctx context.Context, id string) (*User, error) {
+func (s *UserService) ActiveUser(ctx context.Context, id string) (*User, error) {
 	if !ValidID(id) {
 		return nil, Errorf(EUNAUTHORIZED, CodeUnauthorized, "the token is not valid")
 	}
@@ -208,7 +208,7 @@ func (s *Service) ActiveUser(ctx context.Context, id string) (*User, error) {
 
 // Bootstrap creates the first admin on an empty database and reports whether
 // it did. Two replicas starting at once cannot both create one: the email is unique.
-func (s *Service) Bootstrap(ctx context.Context, email, password string) (bool, error) {
+func (s *UserService) Bootstrap(ctx context.Context, email, password string) (bool, error) {
 	n, err := s.store.CountUsers(ctx)
 	if err != nil || n > 0 {
 		return false, err
@@ -223,7 +223,7 @@ func (s *Service) Bootstrap(ctx context.Context, email, password string) (bool, 
 // Colleagues lists every user for senior managers and admins, who assign
 // leads to them and read their names in lists; the hash is the caller's to
 // drop (web and ui never render it). Errors: EFORBIDDEN for managers.
-func (s *Service) Colleagues(ctx context.Context) ([]*User, error) {
+func (s *UserService) Colleagues(ctx context.Context) ([]*User, error) {
 	a, err := actor(ctx)
 	if err != nil {
 		return nil, err

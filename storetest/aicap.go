@@ -33,17 +33,17 @@ var aiCapTests = []test{
 		// Retry-After, rather than piling up; nothing is logged for it, and
 		// the first one still completes and is stored.
 		g := &gateScorer{entered: make(chan struct{}, 2), release: make(chan struct{})}
-		svc := crm.NewService(crm.Config{Store: b.st, Scorer: g, Hasher: Hasher{}, Domains: Domains,
+		svc := crm.NewServices(crm.Config{Store: b.st, Scorer: g, Hasher: Hasher{}, Domains: Domains,
 			MaxConcurrentAI: 1, AIQueueWait: 20 * time.Millisecond})
 		first, second := b.leadAt(t, crm.LeadNew), b.leadAt(t, crm.LeadNew)
 		done := make(chan error, 1)
 		go func() {
-			_, err := svc.Analyze(as(b.mgr), first.ID)
+			_, err := svc.Analyses.Analyze(as(b.mgr), first.ID)
 			done <- err
 		}()
 		<-g.entered // the first call holds the only slot
 
-		_, err := svc.Analyze(as(b.mgr), second.ID)
+		_, err := svc.Analyses.Analyze(as(b.mgr), second.ID)
 		var e *crm.Error
 		if !errors.As(err, &e) || e.Kind != crm.EUNAVAILABLE || e.Code != crm.CodeAIUnavailable || e.RetryAfter <= 0 {
 			t.Fatalf("Analyze beyond the cap = %v, want EUNAVAILABLE ai_unavailable with a Retry-After", err)
@@ -63,7 +63,7 @@ var aiCapTests = []test{
 			t.Fatalf("first lead's analysis = %+v, want the gate's answer", got)
 		}
 		// The slot is free again.
-		if _, err := svc.Analyze(as(b.mgr), second.ID); err != nil {
+		if _, err := svc.Analyses.Analyze(as(b.mgr), second.ID); err != nil {
 			t.Fatalf("Analyze after the burst: %v", err)
 		}
 	}},
@@ -73,8 +73,8 @@ var aiCapTests = []test{
 		l := b.leadAt(t, crm.LeadNew)
 		ctx, leave := context.WithCancel(as(b.mgr))
 		defer leave()
-		svc := crm.NewService(crm.Config{Store: b.st, Scorer: leavingScorer{leave}, Hasher: Hasher{}, Domains: Domains})
-		if _, err := svc.Analyze(ctx, l.ID); err != nil {
+		svc := crm.NewServices(crm.Config{Store: b.st, Scorer: leavingScorer{leave}, Hasher: Hasher{}, Domains: Domains})
+		if _, err := svc.Analyses.Analyze(ctx, l.ID); err != nil {
 			t.Fatalf("Analyze with the client gone after the answer: %v", err)
 		}
 		if got := b.lead(t, l.ID).AI; got == nil || got.Reason != "late" {

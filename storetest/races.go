@@ -43,11 +43,11 @@ var raceTests = []test{
 			l := b.eligible(t)
 			errs := parallel(8, func(i int) error {
 				u := []*crm.User{b.mgr, b.senior}[i%2]
-				_, err := b.svc.Transfer(as(u), l.ID)
+				_, err := b.svc.Leads.Transfer(as(u), l.ID)
 				return err
 			})
 			wantOneWinner(t, errs)
-			all, _, err := b.svc.Sales(as(b.admin), crm.SaleFilter{})
+			all, _, err := b.svc.Leads.Sales(as(b.admin), crm.SaleFilter{})
 			must(t, err)
 			n := 0
 			for _, s := range all {
@@ -79,7 +79,7 @@ var raceTests = []test{
 		for round := range 3 {
 			l := b.leadAt(t, crm.LeadNew)
 			errs := parallel(16, func(int) error {
-				_, err := b.svc.MoveLead(as(b.mgr), l.ID, crm.LeadContacted)
+				_, err := b.svc.Leads.MoveLead(as(b.mgr), l.ID, crm.LeadContacted)
 				return err
 			})
 			wantOneWinner(t, errs)
@@ -95,7 +95,7 @@ var raceTests = []test{
 		l := b.leadAt(t, crm.LeadNew) // messages_count 3
 		errs := parallel(20, func(i int) error {
 			u := []*crm.User{b.mgr, b.senior}[i%2]
-			_, err := b.svc.IncrementMessages(as(u), l.ID)
+			_, err := b.svc.Leads.IncrementMessages(as(u), l.ID)
 			return err
 		})
 		wantNoErrors(t, errs)
@@ -127,9 +127,9 @@ var raceTests = []test{
 			var err error
 			if i%2 == 0 {
 				// Far apart, so that no set is a no-op (which records nothing).
-				_, err = b.svc.SetMessages(as(b.mgr), l.ID, 1000*(i+1))
+				_, err = b.svc.Leads.SetMessages(as(b.mgr), l.ID, 1000*(i+1))
 			} else {
-				_, err = b.svc.IncrementMessages(as(b.mgr), l.ID)
+				_, err = b.svc.Leads.IncrementMessages(as(b.mgr), l.ID)
 			}
 			return err
 		})
@@ -157,12 +157,12 @@ var raceTests = []test{
 		// is left.
 		adm, mgr := crm.RoleAdmin, crm.RoleManager
 		x, y := b.admin, b.senior
-		_, err := b.svc.UpdateUser(as(x), y.ID, crm.UserUpdate{Role: &adm})
+		_, err := b.svc.Users.UpdateUser(as(x), y.ID, crm.UserUpdate{Role: &adm})
 		must(t, err)
 		for round := range 8 {
 			errs := parallel(2, func(i int) error {
 				actor, target := []*crm.User{x, y}[i], []*crm.User{y, x}[i]
-				_, err := b.svc.UpdateUser(crm.WithActor(context.Background(), crm.Actor{UserID: actor.ID, Role: crm.RoleAdmin}),
+				_, err := b.svc.Users.UpdateUser(crm.WithActor(context.Background(), crm.Actor{UserID: actor.ID, Role: crm.RoleAdmin}),
 					target.ID, crm.UserUpdate{Role: &mgr})
 				return err
 			})
@@ -190,7 +190,7 @@ var raceTests = []test{
 			if admins[0].ID == x.ID {
 				other = y
 			}
-			_, err = b.svc.UpdateUser(as(admins[0]), other.ID, crm.UserUpdate{Role: &adm})
+			_, err = b.svc.Users.UpdateUser(as(admins[0]), other.ID, crm.UserUpdate{Role: &adm})
 			must(t, err)
 		}
 	}},
@@ -198,7 +198,7 @@ var raceTests = []test{
 		s := b.saleAt(t, crm.SaleNew)
 		errs := parallel(8, func(i int) error {
 			to := []crm.SaleStage{crm.SaleKYC, crm.SaleLost}[i%2]
-			_, err := b.svc.MoveSale(as(b.mgr), s.ID, to)
+			_, err := b.svc.Leads.MoveSale(as(b.mgr), s.ID, to)
 			return err
 		})
 		// kyc then lost is a legal sequence, lost then anything is not: one

@@ -56,26 +56,26 @@ var settingTests = []test{
 	}},
 	{"DomainsDefault", func(t *testing.T, b *bundle) {
 		for _, u := range []*crm.User{b.admin, b.senior, b.mgr} {
-			d, err := b.svc.Domains(as(u))
+			d, err := b.svc.Leads.Domains(as(u))
 			must(t, err)
 			diff(t, "default catalog", Domains, d)
 		}
 		// The caller's copy is its own.
-		d, err := b.svc.Domains(context.Background())
+		d, err := b.svc.Leads.Domains(context.Background())
 		must(t, err)
 		d[0] = "changed"
-		d, err = b.svc.Domains(context.Background())
+		d, err = b.svc.Leads.Domains(context.Background())
 		must(t, err)
 		diff(t, "catalog after changing a returned copy", Domains, d)
 	}},
 	{"SetDomains", func(t *testing.T, b *bundle) {
 		ctx := as(b.mgr)
 		kept := b.newLead(t, ctx, crm.LeadInput{BusinessDomain: "second"})
-		got, err := b.svc.SetDomains(as(b.admin), []string{" first ", "fourth", "ще один"})
+		got, err := b.svc.Leads.SetDomains(as(b.admin), []string{" first ", "fourth", "ще один"})
 		must(t, err)
 		want := []string{"first", "fourth", "ще один"}
 		diff(t, "SetDomains result", want, got)
-		d, err := b.svc.Domains(ctx)
+		d, err := b.svc.Leads.Domains(ctx)
 		must(t, err)
 		diff(t, "catalog after SetDomains", want, d)
 
@@ -84,13 +84,13 @@ var settingTests = []test{
 		if l.BusinessDomain != "fourth" {
 			t.Errorf("created lead domain = %q, want fourth", l.BusinessDomain)
 		}
-		_, err = b.svc.CreateLead(ctx, crm.LeadInput{Source: crm.SourceManual, BusinessDomain: "second"})
+		_, err = b.svc.Leads.CreateLead(ctx, crm.LeadInput{Source: crm.SourceManual, BusinessDomain: "second"})
 		e := wantErr(t, err, crm.EINVALID, crm.CodeValidation)
 		if len(e.Fields) != 1 || e.Fields[0].Field != "business_domain" {
 			t.Errorf("fields = %+v, want business_domain", e.Fields)
 		}
 		second := "second"
-		_, err = b.svc.UpdateLead(ctx, l.ID, crm.LeadUpdate{BusinessDomain: &second})
+		_, err = b.svc.Leads.UpdateLead(ctx, l.ID, crm.LeadUpdate{BusinessDomain: &second})
 		e = wantErr(t, err, crm.EINVALID, crm.CodeValidation)
 		if len(e.Fields) != 1 || e.Fields[0].Field != "business_domain" {
 			t.Errorf("fields = %+v, want business_domain", e.Fields)
@@ -104,7 +104,7 @@ var settingTests = []test{
 			t.Errorf("existing lead domain = %q, want second", got)
 		}
 		name := "Still editable"
-		up, err := b.svc.UpdateLead(ctx, kept.ID, crm.LeadUpdate{Name: &name})
+		up, err := b.svc.Leads.UpdateLead(ctx, kept.ID, crm.LeadUpdate{Name: &name})
 		must(t, err)
 		if up.Name != name || up.BusinessDomain != "second" {
 			t.Errorf("edited lead = name %q domain %q", up.Name, up.BusinessDomain)
@@ -112,19 +112,19 @@ var settingTests = []test{
 		// Sending the removed domain back unchanged (as the web form does) is
 		// no error and changes nothing.
 		second = "second"
-		up, err = b.svc.UpdateLead(ctx, kept.ID, crm.LeadUpdate{Name: &name, BusinessDomain: &second})
+		up, err = b.svc.Leads.UpdateLead(ctx, kept.ID, crm.LeadUpdate{Name: &name, BusinessDomain: &second})
 		must(t, err)
 		if up.BusinessDomain != "second" {
 			t.Errorf("domain after an unchanged resend = %q, want second", up.BusinessDomain)
 		}
-		_, err = b.svc.MoveLead(ctx, kept.ID, crm.LeadContacted)
+		_, err = b.svc.Leads.MoveLead(ctx, kept.ID, crm.LeadContacted)
 		must(t, err)
 		if got := b.lead(t, kept.ID); got.BusinessDomain != "second" || got.Name != name {
 			t.Errorf("existing lead after edits = %+v", got)
 		}
 		// And may move to a domain of the new catalog.
 		fourth := "fourth"
-		up, err = b.svc.UpdateLead(ctx, kept.ID, crm.LeadUpdate{BusinessDomain: &fourth})
+		up, err = b.svc.Leads.UpdateLead(ctx, kept.ID, crm.LeadUpdate{BusinessDomain: &fourth})
 		must(t, err)
 		if up.BusinessDomain != "fourth" {
 			t.Errorf("domain = %q, want fourth", up.BusinessDomain)
@@ -133,12 +133,12 @@ var settingTests = []test{
 	{"SetDomainsForbidden", func(t *testing.T, b *bundle) {
 		before := b.events(t)
 		for _, u := range []*crm.User{b.mgr, b.senior} {
-			_, err := b.svc.SetDomains(as(u), []string{"mine"})
+			_, err := b.svc.Leads.SetDomains(as(u), []string{"mine"})
 			wantErr(t, err, crm.EFORBIDDEN, crm.CodeForbidden)
 		}
-		_, err := b.svc.SetDomains(context.Background(), []string{"mine"})
+		_, err := b.svc.Leads.SetDomains(context.Background(), []string{"mine"})
 		wantErr(t, err, crm.EUNAUTHORIZED, "")
-		d, err := b.svc.Domains(context.Background())
+		d, err := b.svc.Leads.Domains(context.Background())
 		must(t, err)
 		diff(t, "catalog after refused changes", Domains, d)
 		_, err = b.st.Setting(context.Background(), crm.SettingBusinessDomains)
@@ -173,28 +173,28 @@ var settingTests = []test{
 			if e := wantErr(t, err, crm.EINVALID, crm.CodeValidation); len(e.Fields) != 1 || e.Fields[0].Field != "business_domains" {
 				t.Errorf("%s: CheckDomains fields = %+v, want business_domains", c.name, e.Fields)
 			}
-			_, err = b.svc.SetDomains(as(b.admin), c.in)
+			_, err = b.svc.Leads.SetDomains(as(b.admin), c.in)
 			if e := wantErr(t, err, crm.EINVALID, crm.CodeValidation); len(e.Fields) != 1 || e.Fields[0].Field != "business_domains" {
 				t.Errorf("%s: SetDomains fields = %+v, want business_domains", c.name, e.Fields)
 			}
 		}
 		// The limits themselves are accepted.
 		limit := many[:crm.MaxDomains]
-		got, err := b.svc.SetDomains(as(b.admin), limit)
+		got, err := b.svc.Leads.SetDomains(as(b.admin), limit)
 		must(t, err)
 		diff(t, "catalog at the size limit", limit, got)
-		got, err = b.svc.SetDomains(as(b.admin), []string{long[2:]})
+		got, err = b.svc.Leads.SetDomains(as(b.admin), []string{long[2:]})
 		must(t, err)
 		diff(t, "catalog with a domain at the length limit", []string{long[2:]}, got)
-		d, err := b.svc.Domains(context.Background())
+		d, err := b.svc.Leads.Domains(context.Background())
 		must(t, err)
 		diff(t, "catalog", []string{long[2:]}, d)
 	}},
 	{"SettingsEvent", func(t *testing.T, b *bundle) {
 		before := b.events(t)
-		_, err := b.svc.SetDomains(as(b.admin), []string{"first", "fourth"})
+		_, err := b.svc.Leads.SetDomains(as(b.admin), []string{"first", "fourth"})
 		must(t, err)
-		_, err = b.svc.SetDomains(as(b.admin), []string{"fifth"})
+		_, err = b.svc.Leads.SetDomains(as(b.admin), []string{"fifth"})
 		must(t, err)
 		ev := byTime(only(added(before, b.events(t)), crm.ActionSettingsUpdated))
 		if len(ev) != 2 {

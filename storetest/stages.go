@@ -38,7 +38,7 @@ var leadStageTests = []test{
 			for _, to := range allLeadStages {
 				l := b.leadAt(t, from)
 				before := b.trail(t, l.ID)
-				got, err := b.svc.MoveLead(ctx, l.ID, to)
+				got, err := b.svc.Leads.MoveLead(ctx, l.ID, to)
 				switch {
 				case legalLeadMoves[[2]crm.LeadStage{from, to}]:
 					if err != nil {
@@ -81,12 +81,12 @@ var leadStageTests = []test{
 	}},
 	{"UnknownStage", func(t *testing.T, b *bundle) {
 		l := b.leadAt(t, crm.LeadNew)
-		_, err := b.svc.MoveLead(as(b.mgr), l.ID, "won")
+		_, err := b.svc.Leads.MoveLead(as(b.mgr), l.ID, "won")
 		wantErr(t, err, crm.EINVALID, crm.CodeValidation)
 	}},
 	{"TransferredOnlyByTransfer", func(t *testing.T, b *bundle) {
 		l := b.eligible(t)
-		_, err := b.svc.MoveLead(as(b.mgr), l.ID, crm.LeadTransferred)
+		_, err := b.svc.Leads.MoveLead(as(b.mgr), l.ID, crm.LeadTransferred)
 		wantErr(t, err, crm.ECONFLICT, crm.CodeInvalidTransition)
 		if got := b.lead(t, l.ID).Stage; got != crm.LeadQualified {
 			t.Errorf("stage = %s, want qualified", got)
@@ -100,20 +100,20 @@ var leadStageTests = []test{
 		for _, stage := range []crm.LeadStage{crm.LeadLost, crm.LeadTransferred} {
 			l := b.leadAt(t, stage)
 			second, empty, one := "second", "", "Renamed"
-			_, err := b.svc.UpdateLead(ctx, l.ID, crm.LeadUpdate{BusinessDomain: &second})
+			_, err := b.svc.Leads.UpdateLead(ctx, l.ID, crm.LeadUpdate{BusinessDomain: &second})
 			wantErr(t, err, crm.ECONFLICT, crm.CodeLeadClosed)
-			_, err = b.svc.UpdateLead(ctx, l.ID, crm.LeadUpdate{ClearBusinessDomain: true})
+			_, err = b.svc.Leads.UpdateLead(ctx, l.ID, crm.LeadUpdate{ClearBusinessDomain: true})
 			wantErr(t, err, crm.ECONFLICT, crm.CodeLeadClosed)
-			_, err = b.svc.UpdateLead(ctx, l.ID, crm.LeadUpdate{BusinessDomain: &empty})
+			_, err = b.svc.Leads.UpdateLead(ctx, l.ID, crm.LeadUpdate{BusinessDomain: &empty})
 			if err == nil {
 				t.Errorf("%s: setting the business domain to \"\" succeeded", stage)
 			}
-			_, err = b.svc.SetMessages(ctx, l.ID, 10)
+			_, err = b.svc.Leads.SetMessages(ctx, l.ID, 10)
 			wantErr(t, err, crm.ECONFLICT, crm.CodeLeadClosed)
-			_, err = b.svc.IncrementMessages(ctx, l.ID)
+			_, err = b.svc.Leads.IncrementMessages(ctx, l.ID)
 			wantErr(t, err, crm.ECONFLICT, crm.CodeLeadClosed)
 			calls := len(b.scorer.Calls())
-			_, err = b.svc.Analyze(ctx, l.ID)
+			_, err = b.svc.Analyses.Analyze(ctx, l.ID)
 			wantErr(t, err, crm.ECONFLICT, crm.CodeLeadClosed)
 			if n := len(b.scorer.Calls()); n != calls {
 				t.Errorf("%s: the scorer was called for a closed lead", stage)
@@ -121,7 +121,7 @@ var leadStageTests = []test{
 			got := b.lead(t, l.ID)
 			diff(t, string(stage)+" lead after refused changes", l, got)
 			// Contact fields are not read by the AI and stay editable.
-			up, err := b.svc.UpdateLead(ctx, l.ID, crm.LeadUpdate{Name: &one})
+			up, err := b.svc.Leads.UpdateLead(ctx, l.ID, crm.LeadUpdate{Name: &one})
 			if err != nil {
 				t.Fatalf("%s: rename: %v", stage, err)
 			}
@@ -139,7 +139,7 @@ var saleStageTests = []test{
 			for _, to := range allSaleStages {
 				s := b.saleAt(t, from)
 				before := b.trail(t, s.LeadID)
-				got, err := b.svc.MoveSale(ctx, s.ID, to)
+				got, err := b.svc.Leads.MoveSale(ctx, s.ID, to)
 				stored, rerr := b.st.Sale(context.Background(), s.ID)
 				must(t, rerr)
 				if legalSaleMoves[[2]crm.SaleStage{from, to}] {
@@ -169,7 +169,7 @@ var saleStageTests = []test{
 	}},
 	{"UnknownStage", func(t *testing.T, b *bundle) {
 		s := b.saleAt(t, crm.SaleNew)
-		_, err := b.svc.MoveSale(as(b.mgr), s.ID, "won")
+		_, err := b.svc.Leads.MoveSale(as(b.mgr), s.ID, "won")
 		wantErr(t, err, crm.EINVALID, crm.CodeValidation)
 	}},
 	{"RoundTrip", func(t *testing.T, b *bundle) {

@@ -45,10 +45,10 @@ var storeTests = []test{
 		ctx := as(b.mgr)
 		l := b.leadAt(t, crm.LeadNew)
 		for range 30 {
-			_, err := b.svc.IncrementMessages(ctx, l.ID)
+			_, err := b.svc.Leads.IncrementMessages(ctx, l.ID)
 			must(t, err)
 		}
-		ev, err := b.svc.LeadEvents(ctx, l.ID)
+		ev, err := b.svc.Leads.LeadEvents(ctx, l.ID)
 		must(t, err)
 		for i := 1; i < len(ev); i++ {
 			if !ev[i].CreatedAt.After(ev[i-1].CreatedAt) {
@@ -64,10 +64,10 @@ var storeTests = []test{
 		ctx := as(b.mgr)
 		l := b.leadAt(t, crm.LeadNew)
 		for range 30 {
-			_, err := b.svc.IncrementMessages(ctx, l.ID)
+			_, err := b.svc.Leads.IncrementMessages(ctx, l.ID)
 			must(t, err)
 		}
-		ev, _, err := b.svc.Audit(as(b.admin), crm.EventFilter{Limit: 100})
+		ev, _, err := b.svc.Leads.Audit(as(b.admin), crm.EventFilter{Limit: 100})
 		must(t, err)
 		for i := 1; i < len(ev); i++ {
 			if !ev[i].CreatedAt.Before(ev[i-1].CreatedAt) {
@@ -86,7 +86,7 @@ var storeTests = []test{
 			want = append(want, sc)
 		}
 		slices.Reverse(want)
-		got, err := b.svc.Analyses(ctx, l.ID)
+		got, err := b.svc.Analyses.Analyses(ctx, l.ID)
 		must(t, err)
 		var scores []float64
 		for _, a := range got {
@@ -121,7 +121,7 @@ var storeTests = []test{
 		}
 
 		b.scorer.Set(0.7312345678901234, crm.RecommendNurture, "Причина: mixed signals, 50% \"sure\"")
-		a, err := b.svc.Analyze(as(b.mgr), created.ID)
+		a, err := b.svc.Analyses.Analyze(as(b.mgr), created.ID)
 		must(t, err)
 		got = b.lead(t, created.ID)
 		want := *created
@@ -139,7 +139,7 @@ var storeTests = []test{
 		diff(t, "analysis facts", crm.Facts{Source: crm.SourcePartner, Stage: crm.LeadNew, MessagesCount: 12, HasBusinessDomain: true}, got.AI.Facts)
 
 		// The list and the locked read return the same lead.
-		list, _, err := b.svc.Leads(ctx, crm.LeadFilter{})
+		list, _, err := b.svc.Leads.Leads(ctx, crm.LeadFilter{})
 		must(t, err)
 		diff(t, "Leads", []*crm.Lead{got}, list)
 		must(t, b.st.InTx(context.Background(), func(tx crm.Tx) error {
@@ -159,7 +159,7 @@ var storeTests = []test{
 		}
 		// Clearing fields round-trips to empty.
 		empty := ""
-		up, err := b.svc.UpdateLead(ctx, created.ID, crm.LeadUpdate{Name: &empty, Email: &empty, Phone: &empty,
+		up, err := b.svc.Leads.UpdateLead(ctx, created.ID, crm.LeadUpdate{Name: &empty, Email: &empty, Phone: &empty,
 			Company: &empty, Note: &empty, ClearBusinessDomain: true})
 		must(t, err)
 		diff(t, "cleared lead", up, b.lead(t, created.ID))
@@ -198,25 +198,25 @@ var storeTests = []test{
 		must(t, err)
 
 		ctx := as(b.admin)
-		_, err = b.svc.Lead(ctx, id)
+		_, err = b.svc.Leads.Lead(ctx, id)
 		check("Lead", err)
-		_, err = b.svc.Lead(ctx, "not-a-uuid")
+		_, err = b.svc.Leads.Lead(ctx, "not-a-uuid")
 		check("Lead(bad id)", err)
-		_, err = b.svc.MoveLead(ctx, id, crm.LeadContacted)
+		_, err = b.svc.Leads.MoveLead(ctx, id, crm.LeadContacted)
 		check("MoveLead", err)
-		_, err = b.svc.SetMessages(ctx, id, 1)
+		_, err = b.svc.Leads.SetMessages(ctx, id, 1)
 		check("SetMessages", err)
-		_, err = b.svc.Transfer(ctx, id)
+		_, err = b.svc.Leads.Transfer(ctx, id)
 		check("Transfer", err)
-		_, err = b.svc.Analyze(ctx, id)
+		_, err = b.svc.Analyses.Analyze(ctx, id)
 		check("Analyze", err)
-		_, err = b.svc.Sale(ctx, id)
+		_, err = b.svc.Leads.Sale(ctx, id)
 		check("Sale", err)
-		_, err = b.svc.MoveSale(ctx, id, crm.SaleKYC)
+		_, err = b.svc.Leads.MoveSale(ctx, id, crm.SaleKYC)
 		check("MoveSale", err)
-		_, err = b.svc.LeadSale(ctx, l.ID)
+		_, err = b.svc.Leads.LeadSale(ctx, l.ID)
 		check("LeadSale", err)
-		_, err = b.svc.UpdateUser(ctx, id, crm.UserUpdate{})
+		_, err = b.svc.Users.UpdateUser(ctx, id, crm.UserUpdate{})
 		check("UpdateUser", err)
 	}},
 	{"LeadPagination", func(t *testing.T, b *bundle) {
@@ -231,7 +231,7 @@ var storeTests = []test{
 		var sizes []int
 		cursor := ""
 		for range 10 {
-			page, next, err := b.svc.Leads(ctx, crm.LeadFilter{Limit: 50, After: cursor})
+			page, next, err := b.svc.Leads.Leads(ctx, crm.LeadFilter{Limit: 50, After: cursor})
 			must(t, err)
 			sizes = append(sizes, len(page))
 			got = append(got, ids(page, leadID)...)
@@ -267,9 +267,9 @@ var storeTests = []test{
 		noUnder := mk(b.mgr, crm.SourceScanner, crm.LeadInput{Name: "axb", Phone: "+1 555 0100"})
 		cyr := mk(b.mgr, crm.SourcePartner, crm.LeadInput{Name: "Олена", Note: "Київ"})
 		cooper := mk(b.mgr2, crm.SourcePartner, crm.LeadInput{Name: "alice cooper", Company: "Acme Corp"})
-		_, err := b.svc.MoveLead(as(b.mgr), bob, crm.LeadContacted)
+		_, err := b.svc.Leads.MoveLead(as(b.mgr), bob, crm.LeadContacted)
 		must(t, err)
-		_, err = b.svc.MoveLead(as(b.mgr), alice, crm.LeadLost)
+		_, err = b.svc.Leads.MoveLead(as(b.mgr), alice, crm.LeadLost)
 		must(t, err)
 		all := []string{alice, bob, pct, noPct, under, noUnder, cyr, cooper}
 
@@ -304,7 +304,7 @@ var storeTests = []test{
 			{"manager q", b.mgr, crm.LeadFilter{Q: "alice"}, []string{alice}},
 			{"manager all", b.mgr2, crm.LeadFilter{}, []string{cooper}},
 		} {
-			got, next, err := b.svc.Leads(as(tc.as), tc.f)
+			got, next, err := b.svc.Leads.Leads(as(tc.as), tc.f)
 			if err != nil {
 				t.Errorf("%s: %v", tc.name, err)
 				continue
@@ -338,7 +338,7 @@ var storeTests = []test{
 			{"manager filters by another owner", b.mgr, crm.SaleFilter{OwnerID: b.mgr2.ID}, []string{}},
 			{"manager 2", b.mgr2, crm.SaleFilter{}, []string{s3.ID}},
 		} {
-			got, next, err := b.svc.Sales(as(tc.as), tc.f)
+			got, next, err := b.svc.Leads.Sales(as(tc.as), tc.f)
 			if err != nil {
 				t.Errorf("%s: %v", tc.name, err)
 				continue
@@ -349,14 +349,14 @@ var storeTests = []test{
 			diff(t, tc.name, sortedDesc(tc.want), ids(got, saleID))
 		}
 		// Owner is read through the lead.
-		got, _, err := b.svc.Sales(as(b.senior), crm.SaleFilter{OwnerID: b.mgr2.ID})
+		got, _, err := b.svc.Leads.Sales(as(b.senior), crm.SaleFilter{OwnerID: b.mgr2.ID})
 		must(t, err)
 		diff(t, "sale of manager 2", []*crm.Sale{s3}, got)
 		// Pages of one.
 		var paged []string
 		cursor := ""
 		for range 5 {
-			page, next, err := b.svc.Sales(as(b.senior), crm.SaleFilter{Limit: 1, After: cursor})
+			page, next, err := b.svc.Leads.Sales(as(b.senior), crm.SaleFilter{Limit: 1, After: cursor})
 			must(t, err)
 			paged = append(paged, ids(page, saleID)...)
 			if next == "" {
@@ -365,14 +365,14 @@ var storeTests = []test{
 			cursor = next
 		}
 		diff(t, "paged sales", sortedDesc([]string{s1.ID, s2.ID, s3.ID}), paged)
-		_, err = b.svc.Sale(as(b.mgr), s3.ID)
+		_, err = b.svc.Leads.Sale(as(b.mgr), s3.ID)
 		wantErr(t, err, crm.ENOTFOUND, "")
-		_, err = b.svc.MoveSale(as(b.mgr), s3.ID, crm.SaleKYC)
+		_, err = b.svc.Leads.MoveSale(as(b.mgr), s3.ID, crm.SaleKYC)
 		wantErr(t, err, crm.ENOTFOUND, "")
 		if s, _ := b.st.Sale(context.Background(), s3.ID); s.Stage != crm.SaleNew {
 			t.Errorf("another manager moved a sale: %+v", s)
 		}
-		_, err = b.svc.MoveSale(as(b.senior), s3.ID, crm.SaleKYC)
+		_, err = b.svc.Leads.MoveSale(as(b.senior), s3.ID, crm.SaleKYC)
 		must(t, err)
 	}},
 	{"LeadTrail", func(t *testing.T, b *bundle) {
@@ -381,13 +381,13 @@ var storeTests = []test{
 		l := b.newLead(t, ctx, crm.LeadInput{Source: crm.SourceScanner, BusinessDomain: "second"})
 		name := "Renamed"
 		steps := []func() error{
-			func() error { _, err := b.svc.UpdateLead(ctx, l.ID, crm.LeadUpdate{Name: &name}); return err },
-			func() error { _, err := b.svc.SetMessages(ctx, l.ID, 5); return err },
-			func() error { _, err := b.svc.IncrementMessages(ctx, l.ID); return err },
-			func() error { _, err := b.svc.MoveLead(ctx, l.ID, crm.LeadContacted); return err },
-			func() error { _, err := b.svc.MoveLead(ctx, l.ID, crm.LeadQualified); return err },
-			func() error { _, err := b.svc.Analyze(ctx, l.ID); return err },
-			func() error { _, err := b.svc.Transfer(ctx, l.ID); return err },
+			func() error { _, err := b.svc.Leads.UpdateLead(ctx, l.ID, crm.LeadUpdate{Name: &name}); return err },
+			func() error { _, err := b.svc.Leads.SetMessages(ctx, l.ID, 5); return err },
+			func() error { _, err := b.svc.Leads.IncrementMessages(ctx, l.ID); return err },
+			func() error { _, err := b.svc.Leads.MoveLead(ctx, l.ID, crm.LeadContacted); return err },
+			func() error { _, err := b.svc.Leads.MoveLead(ctx, l.ID, crm.LeadQualified); return err },
+			func() error { _, err := b.svc.Analyses.Analyze(ctx, l.ID); return err },
+			func() error { _, err := b.svc.Leads.Transfer(ctx, l.ID); return err },
 		}
 		for i, step := range steps {
 			if err := step(); err != nil {
@@ -396,12 +396,12 @@ var storeTests = []test{
 		}
 		s, err := b.st.SaleByLead(context.Background(), l.ID)
 		must(t, err)
-		_, err = b.svc.MoveSale(as(b.senior), s.ID, crm.SaleKYC)
+		_, err = b.svc.Leads.MoveSale(as(b.senior), s.ID, crm.SaleKYC)
 		must(t, err)
-		_, err = b.svc.MoveSale(as(b.senior), s.ID, crm.SaleAgreement)
+		_, err = b.svc.Leads.MoveSale(as(b.senior), s.ID, crm.SaleAgreement)
 		must(t, err)
 
-		ev, err := b.svc.LeadEvents(ctx, l.ID)
+		ev, err := b.svc.Leads.LeadEvents(ctx, l.ID)
 		must(t, err)
 		ev = byTime(ev) // the list order is checked by TrailOrder
 		type row struct{ Action, From, To, Actor, Sale string }
@@ -442,11 +442,11 @@ var storeTests = []test{
 	{"Audit", func(t *testing.T, b *bundle) {
 		l := b.leadAt(t, crm.LeadContacted)
 		l2 := b.leadOf(t, b.mgr2, crm.LeadQualified)
-		_, err := b.svc.MoveLead(as(b.senior), l.ID, crm.LeadQualified)
+		_, err := b.svc.Leads.MoveLead(as(b.senior), l.ID, crm.LeadQualified)
 		must(t, err)
-		_, err = b.svc.MoveLead(as(b.senior), l2.ID, crm.LeadLost)
+		_, err = b.svc.Leads.MoveLead(as(b.senior), l2.ID, crm.LeadLost)
 		must(t, err)
-		all, next, err := b.svc.Audit(as(b.admin), crm.EventFilter{})
+		all, next, err := b.svc.Leads.Audit(as(b.admin), crm.EventFilter{})
 		must(t, err)
 		if next != "" {
 			t.Errorf("next = %q", next)
@@ -485,7 +485,7 @@ var storeTests = []test{
 				pick(func(e *crm.Event) bool { return !e.CreatedAt.Before(mid) })},
 			{"nothing", crm.EventFilter{Action: "no.such"}, []string{}},
 		} {
-			got, _, err := b.svc.Audit(as(b.senior), tc.f)
+			got, _, err := b.svc.Leads.Audit(as(b.senior), tc.f)
 			if err != nil {
 				t.Errorf("%s: %v", tc.name, err)
 				continue
@@ -496,7 +496,7 @@ var storeTests = []test{
 		var paged []string
 		cursor := ""
 		for range 10 {
-			page, next, err := b.svc.Audit(as(b.admin), crm.EventFilter{Limit: 5, After: cursor})
+			page, next, err := b.svc.Leads.Audit(as(b.admin), crm.EventFilter{Limit: 5, After: cursor})
 			must(t, err)
 			paged = append(paged, ids(page, eventID)...)
 			if next == "" {
@@ -505,7 +505,7 @@ var storeTests = []test{
 			cursor = next
 		}
 		diff(t, "paged audit", ids(all, eventID), paged)
-		_, _, err = b.svc.Audit(as(b.mgr), crm.EventFilter{})
+		_, _, err = b.svc.Leads.Audit(as(b.mgr), crm.EventFilter{})
 		wantErr(t, err, crm.EFORBIDDEN, crm.CodeForbidden)
 	}},
 	{"Analyses", func(t *testing.T, b *bundle) {
@@ -516,7 +516,7 @@ var storeTests = []test{
 		var want []*crm.AnalysisRecord
 		for i, sc := range []float64{0.3, 0.5, 0.7} {
 			if i > 0 {
-				_, err := b.svc.SetMessages(ctx, l.ID, 10*i)
+				_, err := b.svc.Leads.SetMessages(ctx, l.ID, 10*i)
 				must(t, err)
 			}
 			facts := b.lead(t, l.ID).Facts()
@@ -529,7 +529,7 @@ var storeTests = []test{
 				CreatedAt: a.AnalyzedAt})
 		}
 		slices.Reverse(want)
-		got, err := b.svc.Analyses(ctx, l.ID)
+		got, err := b.svc.Analyses.Analyses(ctx, l.ID)
 		must(t, err)
 		wantNewestFirst(t, "analyses", ids(got, func(a *crm.AnalysisRecord) string { return a.ID }))
 		lim, err := b.st.Analyses(context.Background(), l.ID, 2)
@@ -560,7 +560,7 @@ var storeTests = []test{
 			{errors.New("boom"), crm.EBADGATEWAY, crm.CodeAIBadAnswer},
 		} {
 			b.scorer.Fail(tc.err)
-			_, err := b.svc.Analyze(ctx, l.ID)
+			_, err := b.svc.Analyses.Analyze(ctx, l.ID)
 			wantErr(t, err, tc.kind, tc.code)
 			diff(t, "lead after a failed analysis", before, b.lead(t, l.ID))
 			diff(t, "trail after a failed analysis", actions(trail), actions(b.trail(t, l.ID)))

@@ -56,7 +56,7 @@ type test struct {
 // it, the test doubles and four users.
 type bundle struct {
 	st     crm.Store
-	svc    *crm.Service
+	svc    *crm.Services
 	scorer *Scorer
 	clock  *Clock
 
@@ -72,10 +72,10 @@ func setup(t *testing.T, open func(t *testing.T) crm.Store) *bundle {
 	t.Helper()
 	st := open(t)
 	b := &bundle{st: st, scorer: NewScorer(), clock: NewClock(Start)}
-	b.svc = crm.NewService(crm.Config{Store: st, Scorer: b.scorer, Hasher: Hasher{}, Domains: Domains, Now: b.clock.Now})
+	b.svc = crm.NewServices(crm.Config{Store: st, Scorer: b.scorer, Hasher: Hasher{}, Domains: Domains, Now: b.clock.Now})
 	sys := crm.WithActor(context.Background(), crm.System)
 	mk := func(email string, role crm.Role) *crm.User {
-		u, err := b.svc.CreateUser(sys, crm.UserInput{Email: email, Name: string(role) + " " + email, Role: role, Password: "password-" + email})
+		u, err := b.svc.Users.CreateUser(sys, crm.UserInput{Email: email, Name: string(role) + " " + email, Role: role, Password: "password-" + email})
 		if err != nil {
 			t.Fatalf("CreateUser(%s): %v", email, err)
 		}
@@ -247,7 +247,7 @@ func (b *bundle) newLead(t *testing.T, ctx context.Context, in crm.LeadInput) *c
 	if in.Source == "" {
 		in.Source = crm.SourceManual
 	}
-	l, err := b.svc.CreateLead(ctx, in)
+	l, err := b.svc.Leads.CreateLead(ctx, in)
 	if err != nil {
 		t.Fatalf("CreateLead: %v", err)
 	}
@@ -282,7 +282,7 @@ func (b *bundle) leadOf(t *testing.T, u *crm.User, stage crm.LeadStage) *crm.Lea
 	}
 	for _, s := range path {
 		var err error
-		if l, err = b.svc.MoveLead(ctx, l.ID, s); err != nil {
+		if l, err = b.svc.Leads.MoveLead(ctx, l.ID, s); err != nil {
 			t.Fatalf("MoveLead(%s): %v", s, err)
 		}
 	}
@@ -307,12 +307,12 @@ func (b *bundle) eligibleOf(t *testing.T, u *crm.User) *crm.Lead {
 func (b *bundle) transferred(t *testing.T, ctx context.Context, l *crm.Lead) *crm.Lead {
 	t.Helper()
 	for _, s := range []crm.LeadStage{crm.LeadContacted, crm.LeadQualified} {
-		if _, err := b.svc.MoveLead(ctx, l.ID, s); err != nil {
+		if _, err := b.svc.Leads.MoveLead(ctx, l.ID, s); err != nil {
 			t.Fatalf("MoveLead(%s): %v", s, err)
 		}
 	}
 	b.analyze(t, ctx, l.ID, 0.8, crm.RecommendTransfer)
-	if _, err := b.svc.Transfer(ctx, l.ID); err != nil {
+	if _, err := b.svc.Leads.Transfer(ctx, l.ID); err != nil {
 		t.Fatalf("Transfer: %v", err)
 	}
 	return b.lead(t, l.ID)
@@ -329,7 +329,7 @@ func (b *bundle) saleOf(t *testing.T, u *crm.User, stage crm.SaleStage) *crm.Sal
 	t.Helper()
 	ctx := as(u)
 	l := b.eligibleOf(t, u)
-	s, err := b.svc.Transfer(ctx, l.ID)
+	s, err := b.svc.Leads.Transfer(ctx, l.ID)
 	if err != nil {
 		t.Fatalf("Transfer: %v", err)
 	}
@@ -348,7 +348,7 @@ func (b *bundle) saleOf(t *testing.T, u *crm.User, stage crm.SaleStage) *crm.Sal
 		t.Fatalf("saleAt(%s)", stage)
 	}
 	for _, st := range path {
-		if s, err = b.svc.MoveSale(ctx, s.ID, st); err != nil {
+		if s, err = b.svc.Leads.MoveSale(ctx, s.ID, st); err != nil {
 			t.Fatalf("MoveSale(%s): %v", st, err)
 		}
 	}
@@ -358,7 +358,7 @@ func (b *bundle) saleOf(t *testing.T, u *crm.User, stage crm.SaleStage) *crm.Sal
 func (b *bundle) analyze(t *testing.T, ctx context.Context, id string, score float64, rec crm.Recommendation) *crm.LeadAnalysis {
 	t.Helper()
 	b.scorer.Set(score, rec, fmt.Sprintf("score %v", score))
-	a, err := b.svc.Analyze(ctx, id)
+	a, err := b.svc.Analyses.Analyze(ctx, id)
 	if err != nil {
 		t.Fatalf("Analyze: %v", err)
 	}

@@ -13,10 +13,10 @@ func (b *bundle) wantBlocked(t *testing.T, ctx context.Context, id string, block
 	t.Helper()
 	before := b.lead(t, id)
 	trail := len(b.trail(t, id))
-	got, err := b.svc.TransferCheck(ctx, id)
+	got, err := b.svc.Leads.TransferCheck(ctx, id)
 	must(t, err)
 	diff(t, "TransferCheck blockers", blockers, got)
-	_, err = b.svc.Transfer(ctx, id)
+	_, err = b.svc.Leads.Transfer(ctx, id)
 	e := wantErr(t, err, crm.ECONFLICT, crm.CodeTransferBlocked)
 	diff(t, "Transfer error blockers", blockers, e.Blockers)
 	diff(t, "lead after a refused transfer", before, b.lead(t, id))
@@ -31,7 +31,7 @@ func (b *bundle) wantBlocked(t *testing.T, ctx context.Context, id string, block
 // wantAllowed checks that the lead may be transferred (and does not transfer it).
 func (b *bundle) wantAllowed(t *testing.T, ctx context.Context, id string) {
 	t.Helper()
-	got, err := b.svc.TransferCheck(ctx, id)
+	got, err := b.svc.Leads.TransferCheck(ctx, id)
 	must(t, err)
 	if len(got) != 0 {
 		t.Errorf("TransferCheck = %v, want no blockers", got)
@@ -41,7 +41,7 @@ func (b *bundle) wantAllowed(t *testing.T, ctx context.Context, id string) {
 // wantTransfer transfers the lead and checks the sale and the lead.
 func (b *bundle) wantTransfer(t *testing.T, ctx context.Context, id string) *crm.Sale {
 	t.Helper()
-	s, err := b.svc.Transfer(ctx, id)
+	s, err := b.svc.Leads.Transfer(ctx, id)
 	if err != nil {
 		t.Fatalf("Transfer: %v", err)
 	}
@@ -62,7 +62,7 @@ var transferTests = []test{
 		t.Run("no_business_domain", func(t *testing.T) {
 			l := b.newLead(t, ctx, crm.LeadInput{Source: crm.SourceScanner})
 			for _, s := range []crm.LeadStage{crm.LeadContacted, crm.LeadQualified} {
-				_, err := b.svc.MoveLead(ctx, l.ID, s)
+				_, err := b.svc.Leads.MoveLead(ctx, l.ID, s)
 				must(t, err)
 			}
 			b.analyze(t, ctx, l.ID, 0.8, crm.RecommendTransfer)
@@ -74,7 +74,7 @@ var transferTests = []test{
 		})
 		t.Run("analysis_stale", func(t *testing.T) {
 			l := b.eligible(t)
-			_, err := b.svc.SetMessages(ctx, l.ID, 10)
+			_, err := b.svc.Leads.SetMessages(ctx, l.ID, 10)
 			must(t, err)
 			b.wantBlocked(t, ctx, l.ID, crm.BlockerAnalysisStale)
 		})
@@ -89,7 +89,7 @@ var transferTests = []test{
 		l := b.newLead(t, ctx, crm.LeadInput{Source: crm.SourceScanner})
 		b.wantBlocked(t, ctx, l.ID, crm.BlockerStageNotQualified, crm.BlockerNoBusinessDomain, crm.BlockerNotAnalyzed)
 		b.analyze(t, ctx, l.ID, 0.1, crm.RecommendLost)
-		_, err := b.svc.IncrementMessages(ctx, l.ID)
+		_, err := b.svc.Leads.IncrementMessages(ctx, l.ID)
 		must(t, err)
 		b.wantBlocked(t, ctx, l.ID, crm.BlockerStageNotQualified, crm.BlockerNoBusinessDomain,
 			crm.BlockerAnalysisStale, crm.BlockerScoreBelowThreshold)
@@ -119,7 +119,7 @@ var transferTests = []test{
 		t.Run("stage", func(t *testing.T) {
 			l := b.leadAt(t, crm.LeadContacted)
 			b.analyze(t, ctx, l.ID, 0.8, crm.RecommendTransfer)
-			_, err := b.svc.MoveLead(ctx, l.ID, crm.LeadQualified)
+			_, err := b.svc.Leads.MoveLead(ctx, l.ID, crm.LeadQualified)
 			must(t, err)
 			b.wantBlocked(t, ctx, l.ID, crm.BlockerAnalysisStale)
 			b.analyze(t, ctx, l.ID, 0.8, crm.RecommendTransfer)
@@ -127,36 +127,36 @@ var transferTests = []test{
 		})
 		t.Run("messages_count set", func(t *testing.T) {
 			l := b.eligible(t)
-			_, err := b.svc.SetMessages(ctx, l.ID, 4)
+			_, err := b.svc.Leads.SetMessages(ctx, l.ID, 4)
 			must(t, err)
 			b.wantBlocked(t, ctx, l.ID, crm.BlockerAnalysisStale)
 		})
 		t.Run("messages_count incremented", func(t *testing.T) {
 			l := b.eligible(t)
-			_, err := b.svc.IncrementMessages(ctx, l.ID)
+			_, err := b.svc.Leads.IncrementMessages(ctx, l.ID)
 			must(t, err)
 			b.wantBlocked(t, ctx, l.ID, crm.BlockerAnalysisStale)
 		})
 		t.Run("business domain cleared", func(t *testing.T) {
 			l := b.eligible(t)
-			_, err := b.svc.UpdateLead(ctx, l.ID, crm.LeadUpdate{ClearBusinessDomain: true})
+			_, err := b.svc.Leads.UpdateLead(ctx, l.ID, crm.LeadUpdate{ClearBusinessDomain: true})
 			must(t, err)
 			b.wantBlocked(t, ctx, l.ID, crm.BlockerNoBusinessDomain, crm.BlockerAnalysisStale)
 		})
 		t.Run("business domain set", func(t *testing.T) {
 			l := b.newLead(t, ctx, crm.LeadInput{Source: crm.SourceManual})
 			for _, s := range []crm.LeadStage{crm.LeadContacted, crm.LeadQualified} {
-				_, err := b.svc.MoveLead(ctx, l.ID, s)
+				_, err := b.svc.Leads.MoveLead(ctx, l.ID, s)
 				must(t, err)
 			}
 			b.analyze(t, ctx, l.ID, 0.8, crm.RecommendTransfer)
-			_, err := b.svc.UpdateLead(ctx, l.ID, crm.LeadUpdate{BusinessDomain: &first})
+			_, err := b.svc.Leads.UpdateLead(ctx, l.ID, crm.LeadUpdate{BusinessDomain: &first})
 			must(t, err)
 			b.wantBlocked(t, ctx, l.ID, crm.BlockerAnalysisStale)
 		})
 		t.Run("business domain changed is not stale", func(t *testing.T) {
 			l := b.eligible(t)
-			got, err := b.svc.UpdateLead(ctx, l.ID, crm.LeadUpdate{BusinessDomain: &second})
+			got, err := b.svc.Leads.UpdateLead(ctx, l.ID, crm.LeadUpdate{BusinessDomain: &second})
 			must(t, err)
 			if got.BusinessDomain != "second" || b.lead(t, l.ID).BusinessDomain != "second" {
 				t.Errorf("business domain = %q, want second", got.BusinessDomain)
@@ -166,7 +166,7 @@ var transferTests = []test{
 		})
 		t.Run("contact fields are not facts", func(t *testing.T) {
 			l := b.eligible(t)
-			_, err := b.svc.UpdateLead(ctx, l.ID, crm.LeadUpdate{Name: &name, Note: &name})
+			_, err := b.svc.Leads.UpdateLead(ctx, l.ID, crm.LeadUpdate{Name: &name, Note: &name})
 			must(t, err)
 			b.wantAllowed(t, ctx, l.ID)
 		})
@@ -184,7 +184,7 @@ var transferTests = []test{
 		stored, err := b.st.SaleByLead(context.Background(), l.ID)
 		must(t, err)
 		diff(t, "stored sale", s, stored)
-		all, _, err := b.svc.Sales(as(b.admin), crm.SaleFilter{})
+		all, _, err := b.svc.Leads.Sales(as(b.admin), crm.SaleFilter{})
 		must(t, err)
 		diff(t, "all sales", []*crm.Sale{s}, all)
 
@@ -205,9 +205,9 @@ var transferTests = []test{
 		}
 
 		// A transferred lead is closed; the second transfer is refused.
-		_, err = b.svc.Transfer(ctx, l.ID)
+		_, err = b.svc.Leads.Transfer(ctx, l.ID)
 		wantErr(t, err, crm.ECONFLICT, crm.CodeLeadClosed)
-		all, _, err = b.svc.Sales(as(b.admin), crm.SaleFilter{})
+		all, _, err = b.svc.Leads.Sales(as(b.admin), crm.SaleFilter{})
 		must(t, err)
 		if len(all) != 1 {
 			t.Errorf("%d sales after a second transfer, want 1", len(all))

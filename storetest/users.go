@@ -26,7 +26,7 @@ var userTests = []test{
 		byEmail, err := b.st.UserByEmail(bg, "manager@example.com")
 		must(t, err)
 		diff(t, "UserByEmail", b.mgr, byEmail)
-		all, err := b.svc.Users(as(b.admin))
+		all, err := b.svc.Users.Users(as(b.admin))
 		must(t, err)
 		want := []*crm.User{b.admin, b.senior, b.mgr, b.mgr2}
 		byID := func(a, b *crm.User) int {
@@ -46,11 +46,11 @@ var userTests = []test{
 		if n != 4 {
 			t.Errorf("CountUsers = %d, want 4", n)
 		}
-		_, err = b.svc.Users(as(b.senior))
+		_, err = b.svc.Users.Users(as(b.senior))
 		wantErr(t, err, crm.EFORBIDDEN, crm.CodeForbidden)
 
 		name, role, pass := "Renamed Person", crm.RoleSeniorManager, "a new password"
-		up, err := b.svc.UpdateUser(as(b.admin), b.mgr.ID, crm.UserUpdate{Name: &name, Role: &role, Password: &pass})
+		up, err := b.svc.Users.UpdateUser(as(b.admin), b.mgr.ID, crm.UserUpdate{Name: &name, Role: &role, Password: &pass})
 		must(t, err)
 		got, err = b.st.User(bg, b.mgr.ID)
 		must(t, err)
@@ -58,18 +58,18 @@ var userTests = []test{
 		if got.Name != name || got.Role != role || got.PasswordHash != "h:"+pass || !got.UpdatedAt.After(got.CreatedAt) {
 			t.Errorf("updated user = %+v", got)
 		}
-		if _, err := b.svc.Authenticate(bg, b.mgr.Email, pass); err != nil {
+		if _, err := b.svc.Users.Authenticate(bg, b.mgr.Email, pass); err != nil {
 			t.Errorf("Authenticate with the new password: %v", err)
 		}
 	}},
 	{"EmailUnique", func(t *testing.T, b *bundle) {
 		ctx := sys()
-		u, err := b.svc.CreateUser(ctx, crm.UserInput{Email: "New.Person@Example.com", Role: crm.RoleManager, Password: "long enough pw"})
+		u, err := b.svc.Users.CreateUser(ctx, crm.UserInput{Email: "New.Person@Example.com", Role: crm.RoleManager, Password: "long enough pw"})
 		must(t, err)
 		if u.Email != "new.person@example.com" {
 			t.Errorf("email = %q, want lower case", u.Email)
 		}
-		_, err = b.svc.CreateUser(ctx, crm.UserInput{Email: "NEW.PERSON@example.COM", Role: crm.RoleAdmin, Password: "long enough pw"})
+		_, err = b.svc.Users.CreateUser(ctx, crm.UserInput{Email: "NEW.PERSON@example.COM", Role: crm.RoleAdmin, Password: "long enough pw"})
 		wantErr(t, err, crm.ECONFLICT, crm.CodeEmailTaken)
 		// The store itself refuses the duplicate, whatever the service checks.
 		now := time.Now().UTC().Truncate(time.Microsecond)
@@ -83,38 +83,38 @@ var userTests = []test{
 		if n != 5 {
 			t.Errorf("CountUsers = %d, want 5", n)
 		}
-		if _, err := b.svc.Authenticate(context.Background(), "  NEW.Person@example.com ", "long enough pw"); err != nil {
+		if _, err := b.svc.Users.Authenticate(context.Background(), "  NEW.Person@example.com ", "long enough pw"); err != nil {
 			t.Errorf("Authenticate with another case: %v", err)
 		}
 	}},
 	{"LastAdmin", func(t *testing.T, b *bundle) {
 		ctx := as(b.admin)
 		mgr, adm, no, yes := crm.RoleManager, crm.RoleAdmin, false, true
-		_, err := b.svc.UpdateUser(ctx, b.admin.ID, crm.UserUpdate{Role: &mgr})
+		_, err := b.svc.Users.UpdateUser(ctx, b.admin.ID, crm.UserUpdate{Role: &mgr})
 		wantErr(t, err, crm.ECONFLICT, crm.CodeLastAdmin)
-		_, err = b.svc.UpdateUser(ctx, b.admin.ID, crm.UserUpdate{Active: &no})
+		_, err = b.svc.Users.UpdateUser(ctx, b.admin.ID, crm.UserUpdate{Active: &no})
 		wantErr(t, err, crm.ECONFLICT, crm.CodeLastAdmin)
 		got, err := b.st.User(context.Background(), b.admin.ID)
 		must(t, err)
 		diff(t, "last admin after refused changes", b.admin, got)
 		// Setting what is already there is no change.
-		_, err = b.svc.UpdateUser(ctx, b.admin.ID, crm.UserUpdate{Role: &adm, Active: &yes})
+		_, err = b.svc.Users.UpdateUser(ctx, b.admin.ID, crm.UserUpdate{Role: &adm, Active: &yes})
 		must(t, err)
 
 		// An inactive admin does not count.
-		third, err := b.svc.CreateUser(ctx, crm.UserInput{Email: "third@example.com", Role: crm.RoleAdmin, Password: "long enough pw"})
+		third, err := b.svc.Users.CreateUser(ctx, crm.UserInput{Email: "third@example.com", Role: crm.RoleAdmin, Password: "long enough pw"})
 		must(t, err)
-		_, err = b.svc.UpdateUser(ctx, third.ID, crm.UserUpdate{Active: &no})
+		_, err = b.svc.Users.UpdateUser(ctx, third.ID, crm.UserUpdate{Active: &no})
 		must(t, err)
-		_, err = b.svc.UpdateUser(ctx, b.admin.ID, crm.UserUpdate{Role: &mgr})
+		_, err = b.svc.Users.UpdateUser(ctx, b.admin.ID, crm.UserUpdate{Role: &mgr})
 		wantErr(t, err, crm.ECONFLICT, crm.CodeLastAdmin)
 
 		// With a second active admin, the first may step down; then the second is the last.
-		_, err = b.svc.UpdateUser(ctx, b.senior.ID, crm.UserUpdate{Role: &adm})
+		_, err = b.svc.Users.UpdateUser(ctx, b.senior.ID, crm.UserUpdate{Role: &adm})
 		must(t, err)
-		_, err = b.svc.UpdateUser(ctx, b.admin.ID, crm.UserUpdate{Role: &mgr})
+		_, err = b.svc.Users.UpdateUser(ctx, b.admin.ID, crm.UserUpdate{Role: &mgr})
 		must(t, err)
-		_, err = b.svc.UpdateUser(sys(), b.senior.ID, crm.UserUpdate{Active: &no})
+		_, err = b.svc.Users.UpdateUser(sys(), b.senior.ID, crm.UserUpdate{Active: &no})
 		wantErr(t, err, crm.ECONFLICT, crm.CodeLastAdmin)
 		n := 0
 		all, err := b.st.Users(context.Background())
@@ -131,25 +131,25 @@ var userTests = []test{
 	{"Deactivated", func(t *testing.T, b *bundle) {
 		bg := context.Background()
 		no, yes := false, true
-		if _, err := b.svc.ActiveUser(bg, b.mgr.ID); err != nil {
+		if _, err := b.svc.Users.ActiveUser(bg, b.mgr.ID); err != nil {
 			t.Fatalf("ActiveUser: %v", err)
 		}
-		_, err := b.svc.UpdateUser(as(b.admin), b.mgr.ID, crm.UserUpdate{Active: &no})
+		_, err := b.svc.Users.UpdateUser(as(b.admin), b.mgr.ID, crm.UserUpdate{Active: &no})
 		must(t, err)
-		_, err = b.svc.ActiveUser(bg, b.mgr.ID)
+		_, err = b.svc.Users.ActiveUser(bg, b.mgr.ID)
 		wantErr(t, err, crm.EUNAUTHORIZED, crm.CodeUnauthorized)
-		_, err = b.svc.Authenticate(bg, b.mgr.Email, pw(b.mgr))
+		_, err = b.svc.Users.Authenticate(bg, b.mgr.Email, pw(b.mgr))
 		wantErr(t, err, crm.EUNAUTHORIZED, crm.CodeUnauthorized)
-		_, err = b.svc.ActiveUser(bg, crm.NewID())
+		_, err = b.svc.Users.ActiveUser(bg, crm.NewID())
 		wantErr(t, err, crm.EUNAUTHORIZED, crm.CodeUnauthorized)
-		_, err = b.svc.ActiveUser(bg, "not-an-id")
+		_, err = b.svc.Users.ActiveUser(bg, "not-an-id")
 		wantErr(t, err, crm.EUNAUTHORIZED, crm.CodeUnauthorized)
 		// A deactivated user cannot be given a lead.
-		_, err = b.svc.CreateLead(as(b.senior), crm.LeadInput{Source: crm.SourceManual, OwnerID: b.mgr.ID})
+		_, err = b.svc.Leads.CreateLead(as(b.senior), crm.LeadInput{Source: crm.SourceManual, OwnerID: b.mgr.ID})
 		wantErr(t, err, crm.EINVALID, crm.CodeValidation)
-		_, err = b.svc.UpdateUser(as(b.admin), b.mgr.ID, crm.UserUpdate{Active: &yes})
+		_, err = b.svc.Users.UpdateUser(as(b.admin), b.mgr.ID, crm.UserUpdate{Active: &yes})
 		must(t, err)
-		u, err := b.svc.ActiveUser(bg, b.mgr.ID)
+		u, err := b.svc.Users.ActiveUser(bg, b.mgr.ID)
 		must(t, err)
 		if u.ID != b.mgr.ID || !u.Active {
 			t.Errorf("ActiveUser = %+v", u)
@@ -195,19 +195,19 @@ var userTests = []test{
 	}},
 	{"AuthenticateThrottle", func(t *testing.T, b *bundle) {
 		bg := context.Background()
-		u, err := b.svc.Authenticate(bg, b.mgr.Email, pw(b.mgr))
+		u, err := b.svc.Users.Authenticate(bg, b.mgr.Email, pw(b.mgr))
 		must(t, err)
 		diff(t, "authenticated user", b.mgr, u)
 
 		// Two failures, then a success clears them.
 		for range 2 {
-			_, err := b.svc.Authenticate(bg, b.mgr.Email, "wrong password")
+			_, err := b.svc.Users.Authenticate(bg, b.mgr.Email, "wrong password")
 			wantErr(t, err, crm.EUNAUTHORIZED, crm.CodeUnauthorized)
 		}
 		if n, _ := b.st.LoginFailures(bg, b.mgr.Email, Start.Add(-time.Hour)); n != 2 {
 			t.Errorf("%d failures recorded, want 2", n)
 		}
-		_, err = b.svc.Authenticate(bg, b.mgr.Email, pw(b.mgr))
+		_, err = b.svc.Users.Authenticate(bg, b.mgr.Email, pw(b.mgr))
 		must(t, err)
 		if n, _ := b.st.LoginFailures(bg, b.mgr.Email, Start.Add(-time.Hour)); n != 0 {
 			t.Errorf("%d failures after a success, want 0", n)
@@ -215,28 +215,28 @@ var userTests = []test{
 
 		// Five failures lock the email out, even with the right password.
 		for range crm.MaxLoginFailures {
-			_, err := b.svc.Authenticate(bg, b.mgr.Email, "wrong password")
+			_, err := b.svc.Users.Authenticate(bg, b.mgr.Email, "wrong password")
 			wantErr(t, err, crm.EUNAUTHORIZED, crm.CodeUnauthorized)
 		}
-		_, err = b.svc.Authenticate(bg, "MANAGER@example.com", pw(b.mgr))
+		_, err = b.svc.Users.Authenticate(bg, "MANAGER@example.com", pw(b.mgr))
 		e := wantErr(t, err, crm.ETOOMANY, crm.CodeTooManyAttempts)
 		if e.RetryAfter <= 0 {
 			t.Errorf("RetryAfter = %v", e.RetryAfter)
 		}
 		// Another email is not affected.
-		_, err = b.svc.Authenticate(bg, b.mgr2.Email, pw(b.mgr2))
+		_, err = b.svc.Users.Authenticate(bg, b.mgr2.Email, pw(b.mgr2))
 		must(t, err)
 		// Unknown emails are throttled too.
 		for range crm.MaxLoginFailures {
-			_, err := b.svc.Authenticate(bg, "ghost@example.com", "whatever it is")
+			_, err := b.svc.Users.Authenticate(bg, "ghost@example.com", "whatever it is")
 			wantErr(t, err, crm.EUNAUTHORIZED, crm.CodeUnauthorized)
 		}
-		_, err = b.svc.Authenticate(bg, "ghost@example.com", "whatever it is")
+		_, err = b.svc.Users.Authenticate(bg, "ghost@example.com", "whatever it is")
 		wantErr(t, err, crm.ETOOMANY, crm.CodeTooManyAttempts)
 
 		// Once the window has passed, the right password works again.
 		b.clock.Advance(crm.LoginWindow + time.Minute)
-		_, err = b.svc.Authenticate(bg, b.mgr.Email, pw(b.mgr))
+		_, err = b.svc.Users.Authenticate(bg, b.mgr.Email, pw(b.mgr))
 		must(t, err)
 	}},
 }

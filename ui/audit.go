@@ -53,11 +53,11 @@ func (a *App) auditPage(w http.ResponseWriter, r *http.Request, v *view) {
 	if badDate {
 		v.Flash = bad(v.L.T("audit.bad_date"))
 	}
-	events, next, err := a.deps.Service.Audit(r.Context(), f)
+	events, next, err := a.deps.Leads.Audit(r.Context(), f)
 	if crm.IsKind(err, crm.EINVALID) { // a stale or hand-made cursor: start again
 		v.Flash = bad(a.explain(v.L, err))
 		f.After = ""
-		events, next, err = a.deps.Service.Audit(r.Context(), f)
+		events, next, err = a.deps.Leads.Audit(r.Context(), f)
 	}
 	if err != nil {
 		a.fail(w, r, v, err)

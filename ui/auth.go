@@ -30,7 +30,7 @@ func (a *App) loginSubmit(w http.ResponseWriter, r *http.Request, v *view) {
 	if !localPath(next) {
 		next = "/app/leads"
 	}
-	u, err := a.deps.Service.Authenticate(r.Context(), email, r.PostFormValue("password"))
+	u, err := a.deps.Users.Authenticate(r.Context(), email, r.PostFormValue("password"))
 	if err == nil {
 		var tok string
 		if tok, err = a.deps.Tokens.Issue(u.ID); err == nil {

@@ -43,7 +43,7 @@ func (a *App) people(r *http.Request, v *view) map[string]*crm.User {
 	if !v.User.Role.SeesAll() {
 		return m
 	}
-	if us, err := a.deps.Service.Colleagues(r.Context()); err == nil {
+	if us, err := a.deps.Users.Colleagues(r.Context()); err == nil {
 		for _, u := range us {
 			m[u.ID] = u
 		}
@@ -135,12 +135,12 @@ func (a *App) leadsPage(w http.ResponseWriter, r *http.Request, v *view) {
 	} else {
 		owner = ""
 	}
-	leads, next, err := a.deps.Service.Leads(r.Context(), crm.LeadFilter{Stage: crm.LeadStage(d.Stage),
+	leads, next, err := a.deps.Leads.Leads(r.Context(), crm.LeadFilter{Stage: crm.LeadStage(d.Stage),
 		Source: crm.Source(d.Source), OwnerID: owner, Q: d.Q, After: q.Get("cursor"), Limit: listPageSize})
 	if err != nil {
 		if crm.IsKind(err, crm.EINVALID) { // a stale or hand-made cursor: start again
 			v.Flash = bad(a.explain(v.L, err))
-			leads, next, err = a.deps.Service.Leads(r.Context(), crm.LeadFilter{Limit: listPageSize})
+			leads, next, err = a.deps.Leads.Leads(r.Context(), crm.LeadFilter{Limit: listPageSize})
 		}
 		if err != nil {
 			a.fail(w, r, v, err)
@@ -182,7 +182,7 @@ func (a *App) boardPage(w http.ResponseWriter, r *http.Request, v *view) {
 	people := a.people(r, v)
 	var cols []column
 	for _, s := range crm.LeadStages {
-		leads, next, err := a.deps.Service.Leads(r.Context(), crm.LeadFilter{Stage: s, Limit: boardColumnSize})
+		leads, next, err := a.deps.Leads.Leads(r.Context(), crm.LeadFilter{Stage: s, Limit: boardColumnSize})
 		if err != nil {
 			a.fail(w, r, v, err)
 			return
@@ -246,7 +246,7 @@ func (a *App) leadCreate(w http.ResponseWriter, r *http.Request, v *view) {
 		a.leadNewInvalid(w, r, v, f, errs)
 		return
 	}
-	l, err := a.deps.Service.CreateLead(r.Context(), in)
+	l, err := a.deps.Leads.CreateLead(r.Context(), in)
 	if err != nil {
 		if errs, ok := fieldErrors(v.L, err); ok {
 			a.leadNewInvalid(w, r, v, f, errs)
@@ -346,30 +346,30 @@ func (a *App) leadPage(w http.ResponseWriter, r *http.Request, v *view) {
 
 // showLead renders the lead page; form and errs are set when an edit came back invalid.
 func (a *App) showLead(w http.ResponseWriter, r *http.Request, v *view, form *leadForm, errs map[string]string, status int) {
-	ctx, id, svc := r.Context(), r.PathValue("id"), a.deps.Service
-	l, err := svc.Lead(ctx, id)
+	ctx, id, svc := r.Context(), r.PathValue("id"), a.deps.Services
+	l, err := svc.Leads.Lead(ctx, id)
 	if err != nil {
 		a.fail(w, r, v, err)
 		return
 	}
-	blockers, err := svc.TransferCheck(ctx, id)
+	blockers, err := svc.Leads.TransferCheck(ctx, id)
 	if err != nil {
 		a.fail(w, r, v, err)
 		return
 	}
-	analyses, err := svc.Analyses(ctx, id)
+	analyses, err := svc.Analyses.Analyses(ctx, id)
 	if err != nil {
 		a.fail(w, r, v, err)
 		return
 	}
-	events, err := svc.LeadEvents(ctx, id)
+	events, err := svc.Leads.LeadEvents(ctx, id)
 	if err != nil {
 		a.fail(w, r, v, err)
 		return
 	}
 	people := a.people(r, v)
 	d := leadPageData{Lead: l, Owner: ownerName(v, people, l.OwnerID), Errors: errs, Domains: withCurrent(a.domains(r), l.BusinessDomain),
-		Next: l.Stage.NextStages(), Blockers: blockers, Analyses: analyses, MinScore: svc.MinScore(),
+		Next: l.Stage.NextStages(), Blockers: blockers, Analyses: analyses, MinScore: svc.Leads.MinScore(),
 		Final: l.Stage.Final()}
 	d.CanMove = len(d.Next) > 0
 	if v.User.Role.SeesAll() {
@@ -390,7 +390,7 @@ func (a *App) showLead(w http.ResponseWriter, r *http.Request, v *view, form *le
 		}
 	}
 	if l.Stage == crm.LeadTransferred {
-		if s, err := svc.LeadSale(ctx, id); err == nil {
+		if s, err := svc.Leads.LeadSale(ctx, id); err == nil {
 			d.Sale = s
 		}
 	}
@@ -522,7 +522,7 @@ func (a *App) leadUpdate(w http.ResponseWriter, r *http.Request, v *view) {
 			u.BusinessDomain = &f.BusinessDomain
 		}
 	}
-	_, err := a.deps.Service.UpdateLead(r.Context(), r.PathValue("id"), u)
+	_, err := a.deps.Leads.UpdateLead(r.Context(), r.PathValue("id"), u)
 	if errs, invalid := fieldErrors(v.L, err); invalid {
 		v.Flash = bad(v.L.T("error.form"))
 		a.showLead(w, r, v, &f, errs, http.StatusUnprocessableEntity)
@@ -537,12 +537,12 @@ func (a *App) leadMessages(w http.ResponseWriter, r *http.Request, v *view) {
 		a.redirect(w, r, a.leadURL(r), bad(v.L.T("field.messages_count")+": "+v.L.T("fe.not_a_number")))
 		return
 	}
-	_, err = a.deps.Service.SetMessages(r.Context(), r.PathValue("id"), n)
+	_, err = a.deps.Leads.SetMessages(r.Context(), r.PathValue("id"), n)
 	a.afterLeadAction(w, r, v, err, v.L.T("flash.messages_saved"))
 }
 
 func (a *App) leadIncrement(w http.ResponseWriter, r *http.Request, v *view) {
-	l, err := a.deps.Service.IncrementMessages(r.Context(), r.PathValue("id"))
+	l, err := a.deps.Leads.IncrementMessages(r.Context(), r.PathValue("id"))
 	msg := ""
 	if err == nil {
 		msg = v.L.T("flash.messages_now", v.L.Int(l.MessagesCount))
@@ -552,12 +552,12 @@ func (a *App) leadIncrement(w http.ResponseWriter, r *http.Request, v *view) {
 
 func (a *App) leadStage(w http.ResponseWriter, r *http.Request, v *view) {
 	to := r.PostFormValue("stage")
-	_, err := a.deps.Service.MoveLead(r.Context(), r.PathValue("id"), crm.LeadStage(to))
+	_, err := a.deps.Leads.MoveLead(r.Context(), r.PathValue("id"), crm.LeadStage(to))
 	a.afterLeadAction(w, r, v, err, v.L.T("flash.stage_moved", v.L.TOr("lead_stage."+to, to)))
 }
 
 func (a *App) leadAnalyze(w http.ResponseWriter, r *http.Request, v *view) {
-	res, err := a.deps.Service.Analyze(r.Context(), r.PathValue("id"))
+	res, err := a.deps.Analyses.Analyze(r.Context(), r.PathValue("id"))
 	msg := ""
 	if err == nil {
 		msg = v.L.T("flash.analyzed", v.L.Num(res.Score), v.L.T("rec."+string(res.Recommendation)))
@@ -568,7 +568,7 @@ func (a *App) leadAnalyze(w http.ResponseWriter, r *http.Request, v *view) {
 }
 
 func (a *App) leadTransfer(w http.ResponseWriter, r *http.Request, v *view) {
-	sale, err := a.deps.Service.Transfer(r.Context(), r.PathValue("id"))
+	sale, err := a.deps.Leads.Transfer(r.Context(), r.PathValue("id"))
 	if err == nil {
 		a.redirect(w, r, "/app/sales/"+sale.ID, ok(v.L.T("flash.transferred")))
 		return
@@ -580,7 +580,7 @@ func (a *App) leadTransfer(w http.ResponseWriter, r *http.Request, v *view) {
 // decides): a manager gets the 403 page, not a flash, as the form is not his.
 func (a *App) leadOwner(w http.ResponseWriter, r *http.Request, v *view) {
 	owner := r.PostFormValue("owner_id")
-	l, err := a.deps.Service.UpdateLead(r.Context(), r.PathValue("id"), crm.LeadUpdate{OwnerID: &owner})
+	l, err := a.deps.Leads.UpdateLead(r.Context(), r.PathValue("id"), crm.LeadUpdate{OwnerID: &owner})
 	if crm.IsKind(err, crm.EFORBIDDEN) {
 		a.fail(w, r, v, err)
 		return
@@ -596,7 +596,7 @@ func (a *App) leadOwner(w http.ResponseWriter, r *http.Request, v *view) {
 // cannot be read the select is empty and the service's own check still
 // guards what is saved.
 func (a *App) domains(r *http.Request) []string {
-	d, err := a.deps.Service.Domains(r.Context())
+	d, err := a.deps.Leads.Domains(r.Context())
 	if err != nil {
 		return nil
 	}

@@ -11,34 +11,33 @@ import (
 	"github.com/crmleads/crm"
 	"github.com/crmleads/crm/ai/fakeclaude"
 	"github.com/crmleads/crm/ui"
-	"github.com/crmleads/crm/web"
 )
 
 func TestNewParsesEverything(t *testing.T) {
-	if _, err := ui.New(web.Deps{}); err != nil {
+	if _, err := ui.New(ui.Deps{}); err != nil {
 		t.Fatal(err)
 	}
 }
 
 // transferredLead makes, through the service, a lead of u that is analyzed
 // and transferred, and returns it with its sale.
-func transferredLead(t *testing.T, u *crm.User, svc *crm.Service) (*crm.Lead, *crm.Sale) {
+func transferredLead(t *testing.T, u *crm.User, svc *crm.Services) (*crm.Lead, *crm.Sale) {
 	t.Helper()
 	ctx := as(u)
-	l, err := svc.CreateLead(ctx, crm.LeadInput{Source: crm.SourcePartner, BusinessDomain: "first", MessagesCount: 4,
+	l, err := svc.Leads.CreateLead(ctx, crm.LeadInput{Source: crm.SourcePartner, BusinessDomain: "first", MessagesCount: 4,
 		Name: "Olena Kovalenko", Company: "Kvitka LLC", Email: "olena@kvitka.example"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, s := range []crm.LeadStage{crm.LeadContacted, crm.LeadQualified} {
-		if _, err := svc.MoveLead(ctx, l.ID, s); err != nil {
+		if _, err := svc.Leads.MoveLead(ctx, l.ID, s); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := svc.Analyze(ctx, l.ID); err != nil {
+	if _, err := svc.Analyses.Analyze(ctx, l.ID); err != nil {
 		t.Fatal(err)
 	}
-	sale, err := svc.Transfer(ctx, l.ID)
+	sale, err := svc.Leads.Transfer(ctx, l.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,14 +47,14 @@ func transferredLead(t *testing.T, u *crm.User, svc *crm.Service) (*crm.Lead, *c
 func TestEveryPageRendersForAnAdmin(t *testing.T) {
 	b := setup(t)
 	done, sale := transferredLead(t, b.admin, b.svc)
-	open, err := b.svc.CreateLead(as(b.admin), crm.LeadInput{Source: crm.SourceScanner, Name: "Open lead"})
+	open, err := b.svc.Leads.CreateLead(as(b.admin), crm.LeadInput{Source: crm.SourceScanner, Name: "Open lead"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.svc.Analyze(as(b.admin), open.ID); err != nil {
+	if _, err := b.svc.Analyses.Analyze(as(b.admin), open.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.svc.IncrementMessages(as(b.admin), open.ID); err != nil { // makes the analysis stale
+	if _, err := b.svc.Leads.IncrementMessages(as(b.admin), open.ID); err != nil { // makes the analysis stale
 		t.Fatal(err)
 	}
 	paths := []string{"/app/leads", "/app/leads?stage=qualified&source=partner&owner=me&q=olena", "/app/board",
@@ -156,7 +155,7 @@ func TestCSRF(t *testing.T) {
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Sec-Fetch-Site", "cross-site")
 	checkPage(t, c.do(req), http.StatusForbidden)
-	leads, _, err := b.svc.Leads(as(b.alice), crm.LeadFilter{})
+	leads, _, err := b.svc.Leads.Leads(as(b.alice), crm.LeadFilter{})
 	if err != nil || len(leads) != 0 {
 		t.Fatalf("a forged form created leads: %v %v", leads, err)
 	}
@@ -269,7 +268,7 @@ func TestValidationErrorsShowNextToTheFields(t *testing.T) {
 			t.Errorf("form lacks %s", want)
 		}
 	}
-	leads, _, _ := b.svc.Leads(as(b.alice), crm.LeadFilter{})
+	leads, _, _ := b.svc.Leads.Leads(as(b.alice), crm.LeadFilter{})
 	if len(leads) != 0 {
 		t.Errorf("invalid forms created %d leads", len(leads))
 	}
@@ -277,7 +276,7 @@ func TestValidationErrorsShowNextToTheFields(t *testing.T) {
 
 func TestFriendlyErrors(t *testing.T) {
 	b := setup(t)
-	l, err := b.svc.CreateLead(as(b.alice), crm.LeadInput{Source: crm.SourcePartner, BusinessDomain: "first"})
+	l, err := b.svc.Leads.CreateLead(as(b.alice), crm.LeadInput{Source: crm.SourcePartner, BusinessDomain: "first"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -354,7 +353,7 @@ func TestAdminManagesUsers(t *testing.T) {
 	}
 	c.post("/app/admin/users/"+b.bob.ID, url.Values{"role": {"senior_manager"}})
 	c.post("/app/admin/users/"+b.alice.ID, url.Values{"active": {"false"}})
-	us, _ := b.svc.Users(as(b.admin))
+	us, _ := b.svc.Users.Users(as(b.admin))
 	for _, u := range us {
 		if u.ID == b.bob.ID && u.Role != crm.RoleSeniorManager {
 			t.Errorf("bob's role = %s", u.Role)
@@ -373,7 +372,7 @@ func TestAdminManagesUsers(t *testing.T) {
 func TestLeadListPagesWithACursor(t *testing.T) {
 	b := setup(t)
 	for i := range 27 {
-		if _, err := b.svc.CreateLead(as(b.alice), crm.LeadInput{Source: crm.SourceScanner, Name: "Lead " + string(rune('A'+i))}); err != nil {
+		if _, err := b.svc.Leads.CreateLead(as(b.alice), crm.LeadInput{Source: crm.SourceScanner, Name: "Lead " + string(rune('A'+i))}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -27,7 +27,7 @@ func (a *App) saleRows(r *http.Request, v *view, sales []*crm.Sale) []saleRow {
 	rows := make([]saleRow, len(sales))
 	for i, s := range sales {
 		rows[i] = saleRow{Sale: s, Owner: ownerName(v, people, s.OwnerID), Lead: "#" + s.LeadID[len(s.LeadID)-6:]}
-		if l, err := a.deps.Service.Lead(r.Context(), s.LeadID); err == nil {
+		if l, err := a.deps.Leads.Lead(r.Context(), s.LeadID); err == nil {
 			rows[i].Lead = leadTitle(l)
 		}
 	}
@@ -40,7 +40,7 @@ func (a *App) salesPage(w http.ResponseWriter, r *http.Request, v *view) {
 	for _, s := range crm.SaleStages {
 		d.Stages = append(d.Stages, option{string(s), v.L.T("sale_stage." + string(s)), d.Stage == string(s)})
 	}
-	sales, next, err := a.deps.Service.Sales(r.Context(), crm.SaleFilter{Stage: crm.SaleStage(d.Stage),
+	sales, next, err := a.deps.Leads.Sales(r.Context(), crm.SaleFilter{Stage: crm.SaleStage(d.Stage),
 		After: q.Get("cursor"), Limit: listPageSize})
 	if err != nil {
 		a.fail(w, r, v, err)
@@ -67,7 +67,7 @@ type saleCol struct {
 func (a *App) salesBoardPage(w http.ResponseWriter, r *http.Request, v *view) {
 	var cols []saleCol
 	for _, s := range crm.SaleStages {
-		sales, next, err := a.deps.Service.Sales(r.Context(), crm.SaleFilter{Stage: s, Limit: boardColumnSize})
+		sales, next, err := a.deps.Leads.Sales(r.Context(), crm.SaleFilter{Stage: s, Limit: boardColumnSize})
 		if err != nil {
 			a.fail(w, r, v, err)
 			return
@@ -89,18 +89,18 @@ type salePageData struct {
 }
 
 func (a *App) salePage(w http.ResponseWriter, r *http.Request, v *view) {
-	ctx, svc := r.Context(), a.deps.Service
-	s, err := svc.Sale(ctx, r.PathValue("id"))
+	ctx, svc := r.Context(), a.deps.Services
+	s, err := svc.Leads.Sale(ctx, r.PathValue("id"))
 	if err != nil {
 		a.fail(w, r, v, err)
 		return
 	}
-	l, err := svc.Lead(ctx, s.LeadID)
+	l, err := svc.Leads.Lead(ctx, s.LeadID)
 	if err != nil {
 		a.fail(w, r, v, err)
 		return
 	}
-	events, err := svc.LeadEvents(ctx, s.LeadID)
+	events, err := svc.Leads.LeadEvents(ctx, s.LeadID)
 	if err != nil {
 		a.fail(w, r, v, err)
 		return
@@ -120,7 +120,7 @@ func (a *App) salePage(w http.ResponseWriter, r *http.Request, v *view) {
 func (a *App) saleStage(w http.ResponseWriter, r *http.Request, v *view) {
 	to := r.PostFormValue("stage")
 	back := "/app/sales/" + url.PathEscape(r.PathValue("id"))
-	_, err := a.deps.Service.MoveSale(r.Context(), r.PathValue("id"), crm.SaleStage(to))
+	_, err := a.deps.Leads.MoveSale(r.Context(), r.PathValue("id"), crm.SaleStage(to))
 	switch {
 	case err == nil:
 		a.redirect(w, r, back, ok(v.L.T("flash.sale_moved", v.L.TOr("sale_stage."+to, to))))

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/crmleads/crm"
-	"github.com/crmleads/crm/web"
+	"github.com/crmleads/crm/internal/request"
 )
 
 var timeZero time.Time
@@ -114,7 +114,7 @@ func (a *App) signedIn(h handler) handler {
 			return
 		}
 		ctx := r.Context()
-		actor, err := web.ActorFromToken(ctx, a.deps, c.Value)
+		actor, err := a.deps.Tokens.Actor(ctx, a.deps.Users, c.Value)
 		if err != nil {
 			if crm.IsKind(err, crm.EUNAUTHORIZED) {
 				a.clearCookie(w, r, sessionCookie)
@@ -126,7 +126,7 @@ func (a *App) signedIn(h handler) handler {
 		}
 		ctx = crm.WithActor(ctx, actor)
 		r = r.WithContext(ctx)
-		u, err := a.deps.Service.Me(ctx)
+		u, err := a.deps.Users.Me(ctx)
 		if err != nil {
 			a.fail(w, r, v, err)
 			return
@@ -206,7 +206,7 @@ func bad(text string) *flash { return &flash{Kind: "error", Text: text} }
 func (a *App) render(w http.ResponseWriter, r *http.Request, v *view, name string, status int) {
 	var buf bytes.Buffer
 	if err := a.pages[name].ExecuteTemplate(&buf, "layout", v); err != nil {
-		a.log.Error("render", "page", name, "error", err, "request_id", web.RequestID(r.Context()))
+		a.log.Error("render", "page", name, "error", err, "request_id", request.ID(r.Context()))
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
@@ -253,7 +253,7 @@ func (a *App) fail(w http.ResponseWriter, r *http.Request, v *view, err error) {
 	default:
 		var e *crm.Error
 		if !errors.As(err, &e) || e.Kind == crm.EINTERNAL {
-			a.log.Error("page", "error", err, "request_id", web.RequestID(r.Context()), "path", r.URL.Path)
+			a.log.Error("page", "error", err, "request_id", request.ID(r.Context()), "path", r.URL.Path)
 		}
 		v.Message = a.explain(v.L, err)
 		a.renderError(w, r, v, http.StatusInternalServerError)

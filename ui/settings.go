@@ -21,7 +21,7 @@ func (a *App) settingsPage(w http.ResponseWriter, r *http.Request, v *view) {
 		a.renderError(w, r, v, http.StatusForbidden)
 		return
 	}
-	d, err := a.deps.Service.Domains(r.Context())
+	d, err := a.deps.Leads.Domains(r.Context())
 	if err != nil {
 		a.fail(w, r, v, err)
 		return
@@ -31,7 +31,7 @@ func (a *App) settingsPage(w http.ResponseWriter, r *http.Request, v *view) {
 
 func (a *App) showSettings(w http.ResponseWriter, r *http.Request, v *view, domains string, errs map[string]string, status int) {
 	v.Title, v.Nav = v.L.T("settings.title"), "admin"
-	v.Data = settingsData{Domains: domains, MinScore: a.deps.Service.MinScore(), Errors: errs}
+	v.Data = settingsData{Domains: domains, MinScore: a.deps.Leads.MinScore(), Errors: errs}
 	a.render(w, r, v, "settings", status)
 }
 
@@ -48,7 +48,7 @@ func domainLines(s string) []string {
 
 func (a *App) settingsUpdate(w http.ResponseWriter, r *http.Request, v *view) {
 	text := r.PostFormValue("business_domains")
-	_, err := a.deps.Service.SetDomains(r.Context(), domainLines(text))
+	_, err := a.deps.Leads.SetDomains(r.Context(), domainLines(text))
 	if err == nil {
 		a.redirect(w, r, "/app/admin/settings", ok(v.L.T("flash.settings_saved")))
 		return

@@ -13,7 +13,7 @@ import (
 
 func TestAdminEditsDomains(t *testing.T) {
 	b := setup(t)
-	kept, err := b.svc.CreateLead(as(b.alice), crm.LeadInput{Source: crm.SourcePartner, BusinessDomain: "second"})
+	kept, err := b.svc.Leads.CreateLead(as(b.alice), crm.LeadInput{Source: crm.SourcePartner, BusinessDomain: "second"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +36,7 @@ func TestAdminEditsDomains(t *testing.T) {
 		t.Fatalf("save = %d %s\n%s", p.status, p.header.Get("Location"), p.body)
 	}
 	want := []string{"first", "fourth", "п'ятий"}
-	got, err := b.svc.Domains(as(b.admin))
+	got, err := b.svc.Leads.Domains(as(b.admin))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +66,7 @@ func TestAdminEditsDomains(t *testing.T) {
 	if !strings.Contains(p.body, "Choose one of the listed domains.") {
 		t.Errorf("no domain error for a removed domain:\n%s", p.body)
 	}
-	if l, err := b.svc.Lead(as(b.admin), kept.ID); err != nil || l.BusinessDomain != "second" {
+	if l, err := b.svc.Leads.Lead(as(b.admin), kept.ID); err != nil || l.BusinessDomain != "second" {
 		t.Errorf("existing lead = %+v, %v; want its removed domain kept", l, err)
 	}
 
@@ -99,7 +99,7 @@ func TestSettingsInvalidInput(t *testing.T) {
 				!strings.Contains(p.body, `aria-invalid="true"`) || !strings.Contains(body, "Please correct the fields marked below.") {
 				t.Errorf("no message %q next to the field:\n%s", tc.msg, p.body)
 			}
-			if got, _ := b.svc.Domains(as(b.admin)); !slices.Equal(got, []string{"first", "second", "third"}) {
+			if got, _ := b.svc.Leads.Domains(as(b.admin)); !slices.Equal(got, []string{"first", "second", "third"}) {
 				t.Errorf("catalog changed to %q", got)
 			}
 		})
@@ -138,7 +138,7 @@ func TestSettingsForbiddenToOthers(t *testing.T) {
 		}
 		p = c.post("/app/admin/settings", url.Values{"business_domains": {"mine"}})
 		checkPage(t, p, http.StatusForbidden)
-		if got, _ := b.svc.Domains(as(u)); !slices.Equal(got, []string{"first", "second", "third"}) {
+		if got, _ := b.svc.Leads.Domains(as(u)); !slices.Equal(got, []string{"first", "second", "third"}) {
 			t.Errorf("%s changed the catalog to %q", u.Email, got)
 		}
 	}

@@ -28,7 +28,7 @@ const password = "correct horse battery"
 type bundle struct {
 	srv     *httptest.Server
 	handler http.Handler
-	svc     *crm.Service
+	svc     *crm.Services
 	fake    *fakeclaude.Server
 	admin   *crm.User
 	senior  *crm.User
@@ -56,10 +56,14 @@ func setup(t testing.TB) *bundle {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := crm.NewService(crm.Config{Store: db, Scorer: scorer, Hasher: auth.Bcrypt{Cost: 4},
+	svc := crm.NewServices(crm.Config{Store: db, Scorer: scorer, Hasher: auth.Bcrypt{Cost: 4},
 		Domains: []string{"first", "second", "third"}})
-	deps := web.Deps{Service: svc, Tokens: auth.NewTokens([]byte("test-key-0123456789abcdef0123456789"), time.Hour)}
-	deps.Pages = ui.Pages(&deps)
+	tokens := auth.NewTokens([]byte("test-key-0123456789abcdef0123456789"), time.Hour)
+	app, err := ui.New(ui.Deps{Services: svc, Tokens: tokens})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deps := web.Deps{Services: svc, Tokens: tokens, Pages: app.Mount}
 	handler := web.NewServer(deps)
 	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)
@@ -67,7 +71,7 @@ func setup(t testing.TB) *bundle {
 	b := &bundle{srv: srv, handler: handler, svc: svc, fake: fake, baseURL: srv.URL}
 	sys := crm.WithActor(ctx, crm.System)
 	mk := func(email, name string, role crm.Role) *crm.User {
-		u, err := svc.CreateUser(sys, crm.UserInput{Email: email, Name: name, Role: role, Password: password})
+		u, err := svc.Users.CreateUser(sys, crm.UserInput{Email: email, Name: name, Role: role, Password: password})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -13,7 +13,7 @@ import (
 // ownerEvents counts a lead's lead.owner_changed events.
 func ownerEvents(t *testing.T, b *bundle, id string) int {
 	t.Helper()
-	events, err := b.svc.LeadEvents(as(b.admin), id)
+	events, err := b.svc.Leads.LeadEvents(as(b.admin), id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,7 +28,7 @@ func ownerEvents(t *testing.T, b *bundle, id string) int {
 
 func TestSeniorSeesOwnerNamesAndReassigns(t *testing.T) {
 	b := setup(t)
-	l, err := b.svc.CreateLead(as(b.alice), crm.LeadInput{Source: crm.SourcePartner, Name: "Taras Hnatiuk"})
+	l, err := b.svc.Leads.CreateLead(as(b.alice), crm.LeadInput{Source: crm.SourcePartner, Name: "Taras Hnatiuk"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +74,7 @@ func TestSeniorSeesOwnerNamesAndReassigns(t *testing.T) {
 			t.Errorf("after reassigning the lead page lacks %q", want)
 		}
 	}
-	got, err := b.svc.Lead(as(b.admin), l.ID)
+	got, err := b.svc.Leads.Lead(as(b.admin), l.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +89,7 @@ func TestSeniorSeesOwnerNamesAndReassigns(t *testing.T) {
 	}
 
 	// An inactive user is no owner: the service says so, as a message.
-	if _, err := b.svc.UpdateUser(as(b.admin), b.alice.ID, crm.UserUpdate{Active: new(false)}); err != nil {
+	if _, err := b.svc.Users.UpdateUser(as(b.admin), b.alice.ID, crm.UserUpdate{Active: new(false)}); err != nil {
 		t.Fatal(err)
 	}
 	p = c.post("/app/leads/"+l.ID+"/owner", url.Values{"owner_id": {b.alice.ID}})
@@ -110,7 +110,7 @@ func TestSeniorSeesOwnerNamesAndReassigns(t *testing.T) {
 
 func TestManagerCannotReassignOrReadTheAudit(t *testing.T) {
 	b := setup(t)
-	l, err := b.svc.CreateLead(as(b.alice), crm.LeadInput{Source: crm.SourcePartner, Name: "Taras Hnatiuk"})
+	l, err := b.svc.Leads.CreateLead(as(b.alice), crm.LeadInput{Source: crm.SourcePartner, Name: "Taras Hnatiuk"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +126,7 @@ func TestManagerCannotReassignOrReadTheAudit(t *testing.T) {
 	if !strings.Contains(p.body, `id="error-page"`) {
 		t.Errorf("no friendly 403 page:\n%s", p.body)
 	}
-	got, err := b.svc.Lead(as(b.admin), l.ID)
+	got, err := b.svc.Leads.Lead(as(b.admin), l.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,14 +145,14 @@ func TestManagerCannotReassignOrReadTheAudit(t *testing.T) {
 
 func TestAuditPage(t *testing.T) {
 	b := setup(t)
-	l, err := b.svc.CreateLead(as(b.alice), crm.LeadInput{Source: crm.SourcePartner, Name: "Taras Hnatiuk"})
+	l, err := b.svc.Leads.CreateLead(as(b.alice), crm.LeadInput{Source: crm.SourcePartner, Name: "Taras Hnatiuk"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.svc.MoveLead(as(b.alice), l.ID, crm.LeadContacted); err != nil {
+	if _, err := b.svc.Leads.MoveLead(as(b.alice), l.ID, crm.LeadContacted); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.svc.UpdateLead(as(b.senior), l.ID, crm.LeadUpdate{OwnerID: &b.bob.ID}); err != nil {
+	if _, err := b.svc.Leads.UpdateLead(as(b.senior), l.ID, crm.LeadUpdate{OwnerID: &b.bob.ID}); err != nil {
 		t.Fatal(err)
 	}
 	c := b.client(t)
@@ -218,7 +218,7 @@ func TestAuditPage(t *testing.T) {
 
 	// Cursor paging: a Next link that keeps the filter and reaches the rest.
 	for range 30 {
-		if _, err := b.svc.CreateLead(as(b.bob), crm.LeadInput{Source: crm.SourceScanner}); err != nil {
+		if _, err := b.svc.Leads.CreateLead(as(b.bob), crm.LeadInput{Source: crm.SourceScanner}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -14,7 +14,8 @@ import (
 	"path"
 	"strings"
 
-	"github.com/crmleads/crm/web"
+	"github.com/crmleads/crm"
+	"github.com/crmleads/crm/auth"
 )
 
 //go:embed templates/*.html
@@ -23,10 +24,17 @@ var templateFS embed.FS
 //go:embed static
 var staticFS embed.FS
 
+// Deps are what the web app needs; cmd/crmleads wires them.
+type Deps struct {
+	*crm.Services
+	Tokens *auth.Tokens
+	Logger *slog.Logger
+}
+
 // App is the managers' web app: server-rendered pages over the same
-// crm.Service as the JSON API.
+// crm.Services as the JSON API.
 type App struct {
-	deps    web.Deps
+	deps    Deps
 	log     *slog.Logger
 	locales map[string]*Locale
 	pages   map[string]*template.Template
@@ -44,7 +52,7 @@ type asset struct {
 
 // New parses every template and hashes every static asset; anything missing or
 // malformed is an error here, at start, rather than on a click.
-func New(d web.Deps) (*App, error) {
+func New(d Deps) (*App, error) {
 	a := &App{deps: d, log: d.Logger, assets: map[string]asset{}, assetURL: map[string]string{},
 		xorigin: http.NewCrossOriginProtection()}
 	if a.log == nil {
@@ -61,18 +69,6 @@ func New(d web.Deps) (*App, error) {
 		return nil, err
 	}
 	return a, nil
-}
-
-// Pages returns the function to put in web.Deps.Pages. It panics when the app
-// cannot start, which only a broken build can cause (everything is embedded).
-func Pages(d *web.Deps) func(*http.ServeMux) {
-	return func(mux *http.ServeMux) {
-		a, err := New(*d)
-		if err != nil {
-			panic(err)
-		}
-		a.Mount(mux)
-	}
 }
 
 func (a *App) loadAssets() error {

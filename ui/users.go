@@ -23,7 +23,7 @@ func (a *App) usersPage(w http.ResponseWriter, r *http.Request, v *view) {
 }
 
 func (a *App) showUsers(w http.ResponseWriter, r *http.Request, v *view, f userForm, errs map[string]string, status int) {
-	us, err := a.deps.Service.Users(r.Context())
+	us, err := a.deps.Users.Users(r.Context())
 	if err != nil {
 		a.fail(w, r, v, err)
 		return
@@ -35,7 +35,7 @@ func (a *App) showUsers(w http.ResponseWriter, r *http.Request, v *view, f userF
 
 func (a *App) userCreate(w http.ResponseWriter, r *http.Request, v *view) {
 	f := userForm{Email: strings.TrimSpace(r.PostFormValue("email")), Name: r.PostFormValue("name"), Role: r.PostFormValue("role")}
-	u, err := a.deps.Service.CreateUser(r.Context(), crm.UserInput{Email: f.Email, Name: f.Name,
+	u, err := a.deps.Users.CreateUser(r.Context(), crm.UserInput{Email: f.Email, Name: f.Name,
 		Role: crm.Role(f.Role), Password: r.PostFormValue("password")})
 	if err == nil {
 		a.redirect(w, r, "/app/admin/users", ok(v.L.T("flash.user_created", u.Email)))
@@ -66,7 +66,7 @@ func (a *App) userUpdate(w http.ResponseWriter, r *http.Request, v *view) {
 	case "false":
 		up.Active = new(false)
 	}
-	_, err := a.deps.Service.UpdateUser(r.Context(), r.PathValue("id"), up)
+	_, err := a.deps.Users.UpdateUser(r.Context(), r.PathValue("id"), up)
 	switch {
 	case err == nil:
 		a.redirect(w, r, "/app/admin/users", ok(v.L.T("flash.user_saved")))

@@ -31,7 +31,7 @@ func handleReadyz(d Deps) func(context.Context, *struct{}) (*statusResponse, err
 	return func(ctx context.Context, _ *struct{}) (*statusResponse, error) {
 		ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		defer cancel()
-		if err := d.Service.Store().Ping(ctx); err != nil {
+		if err := d.Ping(ctx); err != nil {
 			if !crm.IsKind(err, crm.EUNAVAILABLE) {
 				err = crm.Unavailable(crm.CodeDBUnavailable, "the database is not ready", time.Second, err)
 			}

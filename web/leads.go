@@ -42,7 +42,7 @@ type leadCreateInput struct {
 func handleLeadCreate(d Deps) func(context.Context, *leadCreateInput) (*leadResponse, error) {
 	return func(ctx context.Context, in *leadCreateInput) (*leadResponse, error) {
 		b := in.Body
-		return leadResult(d.Service.CreateLead(ctx, crm.LeadInput{Source: crm.Source(b.Source),
+		return leadResult(d.Leads.CreateLead(ctx, crm.LeadInput{Source: crm.Source(b.Source),
 			BusinessDomain: b.BusinessDomain, MessagesCount: b.MessagesCount, Name: b.Name, Email: b.Email,
 			Phone: b.Phone, Company: b.Company, Note: b.Note, OwnerID: canonicalID(b.OwnerID)}))
 	}
@@ -79,7 +79,7 @@ func nextLink(path string, q url.Values, cursor string) string {
 
 func handleLeadList(d Deps) func(context.Context, *leadListInput) (*leadListResponse, error) {
 	return func(ctx context.Context, in *leadListInput) (*leadListResponse, error) {
-		leads, next, err := d.Service.Leads(ctx, crm.LeadFilter{Stage: crm.LeadStage(in.Stage),
+		leads, next, err := d.Leads.Leads(ctx, crm.LeadFilter{Stage: crm.LeadStage(in.Stage),
 			Source: crm.Source(in.Source), OwnerID: canonicalID(in.OwnerID), Q: in.Q, After: canonicalID(in.Cursor),
 			Limit: in.Limit})
 		if err != nil {
@@ -97,7 +97,7 @@ func handleLeadList(d Deps) func(context.Context, *leadListInput) (*leadListResp
 
 func handleLeadGet(d Deps) func(context.Context, *idPath) (*leadResponse, error) {
 	return func(ctx context.Context, in *idPath) (*leadResponse, error) {
-		return leadResult(d.Service.Lead(ctx, canonicalID(in.ID)))
+		return leadResult(d.Leads.Lead(ctx, canonicalID(in.ID)))
 	}
 }
 
@@ -130,7 +130,7 @@ func handleLeadUpdate(d Deps) func(context.Context, *leadUpdateInput) (*leadResp
 			owner := canonicalID(b.OwnerID)
 			u.OwnerID = &owner
 		}
-		return leadResult(d.Service.UpdateLead(ctx, canonicalID(in.ID), u))
+		return leadResult(d.Leads.UpdateLead(ctx, canonicalID(in.ID), u))
 	}
 }
 
@@ -143,7 +143,7 @@ type messagesInput struct {
 
 func handleLeadMessages(d Deps) func(context.Context, *messagesInput) (*leadResponse, error) {
 	return func(ctx context.Context, in *messagesInput) (*leadResponse, error) {
-		return leadResult(d.Service.SetMessages(ctx, canonicalID(in.ID), in.Body.MessagesCount))
+		return leadResult(d.Leads.SetMessages(ctx, canonicalID(in.ID), in.Body.MessagesCount))
 	}
 }
 
@@ -156,7 +156,7 @@ type leadStageInput struct {
 
 func handleLeadStage(d Deps) func(context.Context, *leadStageInput) (*leadResponse, error) {
 	return func(ctx context.Context, in *leadStageInput) (*leadResponse, error) {
-		return leadResult(d.Service.MoveLead(ctx, canonicalID(in.ID), crm.LeadStage(in.Body.Stage)))
+		return leadResult(d.Leads.MoveLead(ctx, canonicalID(in.ID), crm.LeadStage(in.Body.Stage)))
 	}
 }
 
@@ -170,12 +170,12 @@ type transferCheckResponse struct {
 
 func handleTransferCheck(d Deps) func(context.Context, *idPath) (*transferCheckResponse, error) {
 	return func(ctx context.Context, in *idPath) (*transferCheckResponse, error) {
-		b, err := d.Service.TransferCheck(ctx, canonicalID(in.ID))
+		b, err := d.Leads.TransferCheck(ctx, canonicalID(in.ID))
 		if err != nil {
 			return nil, err
 		}
 		out := &transferCheckResponse{}
-		out.Body.Allowed, out.Body.Blockers, out.Body.Threshold = len(b) == 0, b, d.Service.MinScore()
+		out.Body.Allowed, out.Body.Blockers, out.Body.Threshold = len(b) == 0, b, d.Leads.MinScore()
 		return out, nil
 	}
 }
@@ -191,13 +191,13 @@ func saleResult(s *crm.Sale, err error) (*saleResponse, error) {
 
 func handleTransfer(d Deps) func(context.Context, *idPath) (*saleResponse, error) {
 	return func(ctx context.Context, in *idPath) (*saleResponse, error) {
-		return saleResult(d.Service.Transfer(ctx, canonicalID(in.ID)))
+		return saleResult(d.Leads.Transfer(ctx, canonicalID(in.ID)))
 	}
 }
 
 func handleLeadSale(d Deps) func(context.Context, *idPath) (*saleResponse, error) {
 	return func(ctx context.Context, in *idPath) (*saleResponse, error) {
-		return saleResult(d.Service.LeadSale(ctx, canonicalID(in.ID)))
+		return saleResult(d.Leads.LeadSale(ctx, canonicalID(in.ID)))
 	}
 }
 
@@ -219,7 +219,7 @@ func eventsResult(events []*crm.Event, err error) (*eventsResponse, error) {
 
 func handleLeadEvents(d Deps) func(context.Context, *idPath) (*eventsResponse, error) {
 	return func(ctx context.Context, in *idPath) (*eventsResponse, error) {
-		return eventsResult(d.Service.LeadEvents(ctx, canonicalID(in.ID)))
+		return eventsResult(d.Leads.LeadEvents(ctx, canonicalID(in.ID)))
 	}
 }
 
@@ -227,7 +227,7 @@ type analysisResponse struct{ Body Analysis }
 
 func handleAnalyze(d Deps) func(context.Context, *idPath) (*analysisResponse, error) {
 	return func(ctx context.Context, in *idPath) (*analysisResponse, error) {
-		a, err := d.Service.Analyze(ctx, canonicalID(in.ID))
+		a, err := d.Analyses.Analyze(ctx, canonicalID(in.ID))
 		if err != nil {
 			return nil, err
 		}
@@ -241,7 +241,7 @@ type analysesResponse struct{ Body []AnalysisRecord }
 
 func handleAnalyses(d Deps) func(context.Context, *idPath) (*analysesResponse, error) {
 	return func(ctx context.Context, in *idPath) (*analysesResponse, error) {
-		rows, err := d.Service.Analyses(ctx, canonicalID(in.ID))
+		rows, err := d.Analyses.Analyses(ctx, canonicalID(in.ID))
 		if err != nil {
 			return nil, err
 		}

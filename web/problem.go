@@ -11,6 +11,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/crmleads/crm"
+	"github.com/crmleads/crm/internal/request"
 )
 
 // Problem is an RFC 9457 problem document with the service's extensions: a
@@ -80,12 +81,12 @@ func problemFrom(ctx context.Context, err error) *Problem {
 		status = http.StatusInternalServerError
 	}
 	if status >= 500 && e.Cause != nil {
-		noteError(ctx, e.Cause)
+		request.NoteError(ctx, e.Cause)
 	} else if status == 500 {
-		noteError(ctx, e)
+		request.NoteError(ctx, e)
 	}
 	return &Problem{Type: problemType(e.Code), Title: http.StatusText(status), Status: status, Detail: e.Message,
-		Code: e.Code, Errors: e.Fields, Blockers: e.Blockers, RequestID: requestID(ctx), retryAfter: e.RetryAfter}
+		Code: e.Code, Errors: e.Fields, Blockers: e.Blockers, RequestID: request.ID(ctx), retryAfter: e.RetryAfter}
 }
 
 // fieldOf turns a huma error location ("body.messages_count", "query.limit")
@@ -171,7 +172,7 @@ func humaError(hctx huma.Context, status int, msg string, errs ...error) huma.St
 		msg = "the request is invalid"
 	}
 	return &Problem{Type: problemType(code), Title: http.StatusText(status), Status: status, Detail: msg, Code: code,
-		Errors: fields, RequestID: requestID(ctx)}
+		Errors: fields, RequestID: request.ID(ctx)}
 }
 
 func init() {

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -15,11 +14,12 @@ import (
 
 	"github.com/crmleads/crm"
 	"github.com/crmleads/crm/auth"
+	"github.com/crmleads/crm/internal/request"
 )
 
 // Deps are what the web layer needs; cmd/crmleads wires them.
 type Deps struct {
-	Service *crm.Service
+	*crm.Services
 	Tokens  *auth.Tokens
 	Logger  *slog.Logger
 	Version string
@@ -48,37 +48,6 @@ func NewServer(d Deps) http.Handler {
 	h = securityHeaders(h)
 	h = observe(d.Logger, m, h)
 	return h
-}
-
-type ctxKey int
-
-const infoKey ctxKey = 1
-
-// reqInfo travels with a request so that the access log can report what the
-// handlers learnt: the actor and the cause of an internal error.
-type reqInfo struct {
-	id    string
-	actor string
-	err   error
-}
-
-func requestID(ctx context.Context) string {
-	if ri, ok := ctx.Value(infoKey).(*reqInfo); ok {
-		return ri.id
-	}
-	return ""
-}
-
-func noteError(ctx context.Context, err error) {
-	if ri, ok := ctx.Value(infoKey).(*reqInfo); ok && ri.err == nil {
-		ri.err = err
-	}
-}
-
-func noteActor(ctx context.Context, userID string) {
-	if ri, ok := ctx.Value(infoKey).(*reqInfo); ok {
-		ri.actor = userID
-	}
 }
 
 func newRequestID() string {
@@ -122,8 +91,8 @@ func observe(log *slog.Logger, m *metrics, next http.Handler) http.Handler {
 		if len(id) == 0 || len(id) > 64 || strings.ContainsFunc(id, func(c rune) bool { return c < 0x21 || c > 0x7e }) {
 			id = newRequestID()
 		}
-		ri := &reqInfo{id: id}
-		r = r.WithContext(context.WithValue(r.Context(), infoKey, ri))
+		ctx, ri := request.With(r.Context(), id)
+		r = r.WithContext(ctx)
 		w.Header().Set("X-Request-Id", id)
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() {
@@ -131,7 +100,7 @@ func observe(log *slog.Logger, m *metrics, next http.Handler) http.Handler {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				ri.err = fmt.Errorf("panic: %v\n%s", v, debug.Stack())
+				ri.Err = fmt.Errorf("panic: %v\n%s", v, debug.Stack())
 				if sw.status == 0 {
 					writeProblem(sw, r, crm.Errorf(crm.EINTERNAL, "internal", "something went wrong on our side; it has been logged"))
 				}
@@ -144,12 +113,12 @@ func observe(log *slog.Logger, m *metrics, next http.Handler) http.Handler {
 			m.observe(pattern, sw.status, d)
 			attrs := []any{"request_id", id, "method", r.Method, "path", r.URL.Path, "route", pattern,
 				"status", sw.status, "bytes", sw.bytes, "duration_ms", float64(d.Microseconds()) / 1000}
-			if ri.actor != "" {
-				attrs = append(attrs, "actor", ri.actor)
+			if ri.Actor != "" {
+				attrs = append(attrs, "actor", ri.Actor)
 			}
 			level := slog.LevelInfo
-			if ri.err != nil {
-				attrs = append(attrs, "error", ri.err.Error())
+			if ri.Err != nil {
+				attrs = append(attrs, "error", ri.Err.Error())
 				if sw.status >= 500 {
 					level = slog.LevelError
 				}

@@ -14,13 +14,13 @@ func settingsResult(d Deps, domains []string, err error) (*settingsResponse, err
 		return nil, err
 	}
 	out := &settingsResponse{}
-	out.Body.BusinessDomains, out.Body.TransferMinScore = domains, d.Service.MinScore()
+	out.Body.BusinessDomains, out.Body.TransferMinScore = domains, d.Leads.MinScore()
 	return out, nil
 }
 
 func handleSettingsGet(d Deps) func(context.Context, *struct{}) (*settingsResponse, error) {
 	return func(ctx context.Context, _ *struct{}) (*settingsResponse, error) {
-		domains, err := d.Service.Domains(ctx)
+		domains, err := d.Leads.Domains(ctx)
 		return settingsResult(d, domains, err)
 	}
 }
@@ -33,7 +33,7 @@ type settingsInput struct {
 
 func handleSettingsUpdate(d Deps) func(context.Context, *settingsInput) (*settingsResponse, error) {
 	return func(ctx context.Context, in *settingsInput) (*settingsResponse, error) {
-		domains, err := d.Service.SetDomains(ctx, in.Body.BusinessDomains)
+		domains, err := d.Leads.SetDomains(ctx, in.Body.BusinessDomains)
 		return settingsResult(d, domains, err)
 	}
 }

@@ -24,7 +24,7 @@ func TestSettingsCatalog(t *testing.T) {
 			e.must(200, "GET", "/settings", u.Token, nil).decode(t, &s)
 			return s
 		}
-		if got := get(e.mgr); !cmp.Equal([]string{"first", "second", "third"}, got.BusinessDomains) || got.TransferMinScore != e.svc.MinScore() {
+		if got := get(e.mgr); !cmp.Equal([]string{"first", "second", "third"}, got.BusinessDomains) || got.TransferMinScore != e.svc.Leads.MinScore() {
 			t.Errorf("default settings = %+v, want the configured catalog", got)
 		}
 		kept := e.createLead(e.mgr, map[string]any{"source": "partner", "business_domain": "second"})

@@ -205,7 +205,7 @@ func sortedKeys[V any](m map[string]V) []string {
 type env struct {
 	t      *testing.T
 	kind   string
-	svc    *crm.Service
+	svc    *crm.Services
 	tokens *auth.Tokens
 	srv    *httptest.Server
 	fake   *fakeclaude.Server
@@ -259,10 +259,10 @@ func newEnv(t *testing.T, kind string, opts ...envOption) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := crm.NewService(crm.Config{Store: store, Scorer: scorer, Hasher: auth.Bcrypt{Cost: 4},
+	svc := crm.NewServices(crm.Config{Store: store, Scorer: scorer, Hasher: auth.Bcrypt{Cost: 4},
 		Domains: []string{"first", "second", "third"}})
 	tokens := auth.NewTokens([]byte("0123456789abcdef0123456789abcdef"), time.Hour)
-	deps := web.Deps{Service: svc, Tokens: tokens}
+	deps := web.Deps{Services: svc, Tokens: tokens}
 	for _, o := range opts {
 		o(&deps)
 	}
@@ -279,7 +279,7 @@ func newEnv(t *testing.T, kind string, opts ...envOption) *env {
 
 func (e *env) newUser(email string, role crm.Role) user {
 	e.t.Helper()
-	u, err := e.svc.CreateUser(crm.WithActor(context.Background(), crm.System),
+	u, err := e.svc.Users.CreateUser(crm.WithActor(context.Background(), crm.System),
 		crm.UserInput{Email: email, Name: string(role), Role: role, Password: password})
 	if err != nil {
 		e.t.Fatalf("create user %s: %v", email, err)

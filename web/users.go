@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -23,7 +22,7 @@ func authenticate(api huma.API, d Deps) func(huma.Context, func(huma.Context)) {
 			return
 		}
 		ctx := hctx.Context()
-		u, err := userFromBearer(ctx, d, hctx.Header("Authorization"))
+		a, err := d.Tokens.BearerActor(ctx, d.Users, hctx.Header("Authorization"))
 		if err != nil {
 			if crm.IsKind(err, crm.EUNAUTHORIZED) {
 				hctx.SetHeader("WWW-Authenticate", `Bearer realm="crmleads"`)
@@ -35,38 +34,9 @@ func authenticate(api huma.API, d Deps) func(huma.Context, func(huma.Context)) {
 			_ = huma.WriteErr(api, hctx, p.Status, "", p)
 			return
 		}
-		noteActor(ctx, u.ID)
-		a := crm.Actor{UserID: u.ID, Role: u.Role, RequestID: requestID(ctx)}
 		next(huma.WithContext(hctx, crm.WithActor(ctx, a)))
 	}
 }
-
-func userFromBearer(ctx context.Context, d Deps, header string) (*crm.User, error) {
-	scheme, token, ok := strings.Cut(header, " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
-		return nil, crm.Errorf(crm.EUNAUTHORIZED, crm.CodeUnauthorized, "send Authorization: Bearer <token> (get one from POST /auth/login)")
-	}
-	id, err := d.Tokens.Verify(strings.TrimSpace(token))
-	if err != nil {
-		return nil, err
-	}
-	return d.Service.ActiveUser(ctx, id)
-}
-
-// ActorFromToken returns the actor behind an access token (checking that the
-// user is still active); the web app uses it for pages authenticated by the
-// same tokens kept in a cookie.
-func ActorFromToken(ctx context.Context, d Deps, token string) (crm.Actor, error) {
-	u, err := userFromBearer(ctx, d, "Bearer "+token)
-	if err != nil {
-		return crm.Actor{}, err
-	}
-	noteActor(ctx, u.ID)
-	return crm.Actor{UserID: u.ID, Role: u.Role, RequestID: requestID(ctx)}, nil
-}
-
-// RequestID returns the id the server gave the request of ctx.
-func RequestID(ctx context.Context) string { return requestID(ctx) }
 
 type loginInput struct {
 	Body struct {
@@ -86,7 +56,7 @@ type loginResponse struct {
 
 func handleLogin(d Deps) func(context.Context, *loginInput) (*loginResponse, error) {
 	return func(ctx context.Context, in *loginInput) (*loginResponse, error) {
-		u, err := d.Service.Authenticate(ctx, in.Body.Email, in.Body.Password)
+		u, err := d.Users.Authenticate(ctx, in.Body.Email, in.Body.Password)
 		if err != nil {
 			return nil, err
 		}
@@ -111,7 +81,7 @@ func userResult(u *crm.User, err error) (*userResponse, error) {
 
 func handleMe(d Deps) func(context.Context, *struct{}) (*userResponse, error) {
 	return func(ctx context.Context, _ *struct{}) (*userResponse, error) {
-		return userResult(d.Service.Me(ctx))
+		return userResult(d.Users.Me(ctx))
 	}
 }
 
@@ -119,7 +89,7 @@ type usersResponse struct{ Body []User }
 
 func handleUserList(d Deps) func(context.Context, *struct{}) (*usersResponse, error) {
 	return func(ctx context.Context, _ *struct{}) (*usersResponse, error) {
-		us, err := d.Service.Users(ctx)
+		us, err := d.Users.Users(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -143,7 +113,7 @@ type userCreateInput struct {
 func handleUserCreate(d Deps) func(context.Context, *userCreateInput) (*userResponse, error) {
 	return func(ctx context.Context, in *userCreateInput) (*userResponse, error) {
 		b := in.Body
-		return userResult(d.Service.CreateUser(ctx, crm.UserInput{Email: b.Email, Name: b.Name,
+		return userResult(d.Users.CreateUser(ctx, crm.UserInput{Email: b.Email, Name: b.Name,
 			Role: crm.Role(b.Role), Password: b.Password}))
 	}
 }
@@ -166,7 +136,7 @@ func handleUserUpdate(d Deps) func(context.Context, *userUpdateInput) (*userResp
 			r := crm.Role(*b.Role)
 			up.Role = &r
 		}
-		return userResult(d.Service.UpdateUser(ctx, canonicalID(in.ID), up))
+		return userResult(d.Users.UpdateUser(ctx, canonicalID(in.ID), up))
 	}
 }
 
@@ -181,7 +151,7 @@ type auditInput struct {
 
 func handleAudit(d Deps) func(context.Context, *auditInput) (*eventsResponse, error) {
 	return func(ctx context.Context, in *auditInput) (*eventsResponse, error) {
-		events, next, err := d.Service.Audit(ctx, crm.EventFilter{ActorID: canonicalID(in.ActorID), Action: in.Action,
+		events, next, err := d.Leads.Audit(ctx, crm.EventFilter{ActorID: canonicalID(in.ActorID), Action: in.Action,
 			Since: in.Since, Until: in.Until, After: canonicalID(in.Cursor), Limit: in.Limit})
 		out, err := eventsResult(events, err)
 		if err != nil {

@@ -265,11 +265,11 @@ func (b *bench) setup(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	svc := crm.NewService(crm.Config{Store: b.st, Scorer: scorer, Hasher: auth.Bcrypt{},
+	svc := crm.NewServices(crm.Config{Store: b.st, Scorer: scorer, Hasher: auth.Bcrypt{},
 		Domains: []string{"first", "second", "third"}})
 	sys := crm.WithActor(ctx, crm.System)
 	password := crand.Text()
-	admin, err := svc.CreateUser(sys, crm.UserInput{Email: "bench-admin@example.com", Name: "Bench admin",
+	admin, err := svc.Users.CreateUser(sys, crm.UserInput{Email: "bench-admin@example.com", Name: "Bench admin",
 		Role: crm.RoleAdmin, Password: password})
 	if err != nil {
 		return fmt.Errorf("create admin: %w", err)
@@ -277,7 +277,7 @@ func (b *bench) setup(ctx context.Context) error {
 	b.adminID = admin.ID
 	owners := []string{admin.ID}
 	for i := range 4 {
-		u, err := svc.CreateUser(sys, crm.UserInput{Email: fmt.Sprintf("manager%d@example.com", i),
+		u, err := svc.Users.CreateUser(sys, crm.UserInput{Email: fmt.Sprintf("manager%d@example.com", i),
 			Name: fmt.Sprintf("Manager %d", i), Role: crm.RoleManager, Password: password})
 		if err != nil {
 			return fmt.Errorf("create manager: %w", err)

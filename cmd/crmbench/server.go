@@ -36,14 +36,14 @@ type server struct {
 // startInProcess serves web.NewServer, wired as cmd/crmleads wires it, from a
 // real net/http.Server in this process. The access log is formatted as in
 // production (text, info level) but written to io.Discard.
-func startInProcess(ctx context.Context, svc *crm.Service, st crm.Store) (*server, error) {
+func startInProcess(ctx context.Context, svc *crm.Services, st crm.Store) (*server, error) {
 	key, err := auth.SigningKey(ctx, st, "")
 	if err != nil {
 		return nil, err
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	srv := &http.Server{
-		Handler: web.NewServer(web.Deps{Service: svc, Tokens: auth.NewTokens(key, time.Hour), Logger: log,
+		Handler: web.NewServer(web.Deps{Services: svc, Tokens: auth.NewTokens(key, time.Hour), Logger: log,
 			Version: "crmbench"}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,

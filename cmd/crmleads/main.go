@@ -25,6 +25,7 @@ import (
 	"github.com/crmleads/crm/auth"
 	"github.com/crmleads/crm/postgres"
 	"github.com/crmleads/crm/sqlite"
+	"github.com/crmleads/crm/ui"
 	"github.com/crmleads/crm/web"
 )
 
@@ -125,12 +126,12 @@ func newLogger(cfg config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-func newService(cfg config, st crm.Store) (*crm.Service, error) {
+func newService(cfg config, st crm.Store) (*crm.Services, error) {
 	scorer, err := ai.New(cfg.AI)
 	if err != nil {
 		return nil, fmt.Errorf("AI: %w", err)
 	}
-	return crm.NewService(crm.Config{Store: st, Scorer: scorer, Hasher: auth.Bcrypt{Cost: cfg.BcryptCost},
+	return crm.NewServices(crm.Config{Store: st, Scorer: scorer, Hasher: auth.Bcrypt{Cost: cfg.BcryptCost},
 		MinScore: cfg.MinScore, Domains: cfg.Domains}), nil
 }
 
@@ -151,9 +152,15 @@ func serve(ctx context.Context, cfg config, st migratingStore, log *slog.Logger)
 	if err != nil {
 		return err
 	}
-	deps := web.Deps{Service: svc, Tokens: auth.NewTokens(key, cfg.TokenTTL), Logger: log, Version: version,
-		CORSOrigins: cfg.CORSOrigins}
-	mountPages(&deps)
+	tokens := auth.NewTokens(key, cfg.TokenTTL)
+	// The web app parses its templates here: a broken one stops the start
+	// with an error rather than a panic or a failing click.
+	app, err := ui.New(ui.Deps{Services: svc, Tokens: tokens, Logger: log})
+	if err != nil {
+		return fmt.Errorf("web app: %w", err)
+	}
+	deps := web.Deps{Services: svc, Tokens: tokens, Logger: log, Version: version,
+		CORSOrigins: cfg.CORSOrigins, Pages: app.Mount}
 	srv := &http.Server{
 		Addr:              cfg.Addr,
 		Handler:           web.NewServer(deps),
@@ -206,7 +213,7 @@ func aiProvider(c ai.Config) string {
 
 // bootstrapAdmin creates the first admin on an empty database: the configured
 // one, or admin@localhost with a random password printed once to the log.
-func bootstrapAdmin(ctx context.Context, cfg config, svc *crm.Service, log *slog.Logger) error {
+func bootstrapAdmin(ctx context.Context, cfg config, svc *crm.Services, log *slog.Logger) error {
 	email, password := cfg.AdminEmail, cfg.AdminPassword
 	generated := email == ""
 	if generated {
@@ -214,7 +221,7 @@ func bootstrapAdmin(ctx context.Context, cfg config, svc *crm.Service, log *slog
 		_, _ = rand.Read(b)
 		email, password = "admin@localhost", base64.RawURLEncoding.EncodeToString(b)
 	}
-	created, err := svc.Bootstrap(ctx, email, password)
+	created, err := svc.Users.Bootstrap(ctx, email, password)
 	if err != nil {
 		return fmt.Errorf("create the first admin: %w", err)
 	}
@@ -246,7 +253,7 @@ func userCommand(ctx context.Context, args []string, st crm.Store, cfg config, s
 	if err != nil {
 		return err
 	}
-	u, err := svc.CreateUser(crm.WithActor(ctx, crm.System), crm.UserInput{Email: *email, Name: *name,
+	u, err := svc.Users.CreateUser(crm.WithActor(ctx, crm.System), crm.UserInput{Email: *email, Name: *name,
 		Role: crm.Role(*role), Password: strings.TrimRight(string(pw), "\r\n")})
 	if err != nil {
 		return err

@@ -1,0 +1,109 @@
+package crm
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// ---- AI ----
+
+// Analyze asks the scorer for an opinion on the lead's four facts and stores
+// it on the lead. No transaction is open during the call; the result is stored
+// with the facts that were sent, so a change made meanwhile makes it stale
+// rather than wrong. Every call, failed or not, is logged.
+// Errors: ENOTFOUND, ECONFLICT (CodeLeadClosed), EBADGATEWAY, EUNAVAILABLE.
+func (s *AnalysisService) Analyze(ctx context.Context, id string) (*LeadAnalysis, error) {
+	l, err := s.leads.Lead(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	a, _ := ActorFrom(ctx)
+	if l.Stage.Final() {
+		return nil, Errorf(ECONFLICT, CodeLeadClosed, "the lead is %s; it cannot be analyzed again", l.Stage)
+	}
+	if s.scorer == nil {
+		return nil, Unavailable(CodeAIUnavailable, "no AI provider is configured", 0, nil)
+	}
+	if err := s.acquireAI(ctx); err != nil {
+		return nil, err
+	}
+	facts := l.Facts()
+	score, call, scoreErr := func() (Score, Call, error) {
+		defer func() { <-s.aiSlots }() // by defer: a panicking scorer cannot keep the slot
+		return s.scorer.Score(ctx, facts)
+	}()
+
+	now := s.timestamp()
+	rec := &AnalysisRecord{ID: NewID(), LeadID: l.ID, ActorID: a.UserID, Facts: facts, Provider: call.Provider,
+		Model: call.Model, PromptVersion: call.PromptVersion, RawOutput: call.RawOutput,
+		InputTokens: call.InputTokens, OutputTokens: call.OutputTokens, LatencyMS: call.Latency.Milliseconds(),
+		CostUSD: call.CostUSD, CreatedAt: now}
+	if scoreErr != nil {
+		var e *Error
+		if !errors.As(scoreErr, &e) {
+			e = &Error{Kind: EBADGATEWAY, Code: CodeAIBadAnswer, Message: "the AI provider failed", Cause: scoreErr}
+		}
+		rec.ErrorCode, rec.ErrorMessage = e.Code, e.Error()
+		// The log row is best effort: the client needs the AI's error, not ours.
+		// Detached from the request: a client that gave up still leaves a row.
+		logCtx := context.WithoutCancel(ctx)
+		_ = s.store.InTx(logCtx, func(tx Tx) error { return tx.InsertAnalysis(logCtx, rec) })
+		return nil, e
+	}
+	sc := score.Score
+	rec.Score, rec.Recommendation, rec.Reason = &sc, score.Recommendation, score.Reason
+	result := &LeadAnalysis{Score: score.Score, Recommendation: score.Recommendation, Reason: score.Reason,
+		AnalyzedAt: now, Provider: call.Provider, Model: call.Model, PromptVersion: call.PromptVersion, Facts: facts}
+	closed := false
+	// The answer is paid for: store it even if the client has gone meanwhile.
+	storeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	_, err = s.leads.changeLead(storeCtx, id, func(tx Tx, a Actor, l *Lead) (*Event, error) {
+		if err := tx.InsertAnalysis(storeCtx, rec); err != nil {
+			return nil, err
+		}
+		if l.Stage.Final() { // closed while the AI was thinking: log it, keep the lead as it is
+			closed = true
+			return nil, nil
+		}
+		l.AI = result
+		e := s.event(a, ActionLeadAnalyzed, l)
+		e.Data = map[string]any{"score": score.Score, "recommendation": string(score.Recommendation),
+			"provider": call.Provider, "model": call.Model, "prompt_version": call.PromptVersion, "analysis_id": rec.ID}
+		return e, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if closed {
+		return nil, Errorf(ECONFLICT, CodeLeadClosed, "the lead was closed while it was being analyzed")
+	}
+	return result, nil
+}
+
+func (s *AnalysisService) acquireAI(ctx context.Context) error {
+	select {
+	case s.aiSlots <- struct{}{}:
+		return nil
+	default:
+	}
+	t := time.NewTimer(s.aiWait)
+	defer t.Stop()
+	select {
+	case s.aiSlots <- struct{}{}:
+		return nil
+	case <-t.C:
+		return Unavailable(CodeAIUnavailable, "too many analyses are running; try again shortly", 2*time.Second, nil)
+	case <-ctx.Done():
+		return Unavailable(CodeAIUnavailable, "the request ended while waiting for the AI", 0, ctx.Err())
+	}
+}
+
+// Analyses returns the analysis log of a lead, newest first. Errors: ENOTFOUND.
+func (s *AnalysisService) Analyses(ctx context.Context, leadID string) ([]*AnalysisRecord, error) {
+	if _, err := s.leads.Lead(ctx, leadID); err != nil {
+		return nil, err
+	}
+	return s.store.Analyses(ctx, leadID, MaxTrail)
+}

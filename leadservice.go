@@ -1,0 +1,435 @@
+package crm
+
+import (
+	"context"
+	"strings"
+	"time"
+)
+
+// ---- leads ----
+
+// CreateLead creates a lead at stage new, owned by in.OwnerID or by the actor.
+// Errors: EINVALID, EFORBIDDEN (a manager naming another owner).
+func (s *LeadService) CreateLead(ctx context.Context, in LeadInput) (*Lead, error) {
+	a, err := actor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	domains, err := s.domainsFor(ctx, in.BusinessDomain != "")
+	if err != nil {
+		return nil, err
+	}
+	if err := in.Validate(domains); err != nil {
+		return nil, err
+	}
+	owner := a.UserID
+	if in.OwnerID != "" && in.OwnerID != a.UserID {
+		if !a.Role.SeesAll() {
+			return nil, Errorf(EFORBIDDEN, CodeForbidden, "only a senior manager or an admin can choose the owner")
+		}
+		owner = in.OwnerID
+	}
+	now := s.timestamp()
+	l := &Lead{ID: NewID(), Source: in.Source, Stage: LeadNew, BusinessDomain: in.BusinessDomain,
+		MessagesCount: in.MessagesCount, Name: in.Name, Email: in.Email, Phone: in.Phone, Company: in.Company,
+		Note: in.Note, OwnerID: owner, CreatedAt: now, UpdatedAt: now}
+	err = s.store.InTx(ctx, func(tx Tx) error {
+		if owner != a.UserID {
+			if err := checkOwner(ctx, tx, owner); err != nil {
+				return err
+			}
+		}
+		if err := tx.InsertLead(ctx, l); err != nil {
+			return err
+		}
+		e := s.event(a, ActionLeadCreated, l)
+		e.To = string(LeadNew)
+		return tx.InsertEvent(ctx, e)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// checkOwner returns EINVALID unless id is an active user.
+func checkOwner(ctx context.Context, tx Tx, id string) error {
+	bad := Invalid(FieldError{Field: "owner_id", Message: "must be the id of an active user"})
+	if !ValidID(id) {
+		return bad
+	}
+	u, err := tx.LockUser(ctx, id)
+	if IsKind(err, ENOTFOUND) || (err == nil && !u.Active) {
+		return bad
+	}
+	return err
+}
+
+// Lead returns a lead the actor may see. Errors: ENOTFOUND.
+func (s *LeadService) Lead(ctx context.Context, id string) (*Lead, error) {
+	a, err := actor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !ValidID(id) {
+		return nil, NotFound("lead")
+	}
+	l, err := s.store.Lead(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !a.CanSeeOwner(l.OwnerID) {
+		return nil, NotFound("lead")
+	}
+	return l, nil
+}
+
+// Leads returns a page of the leads the actor may see and the cursor of the
+// next page ("" on the last page). A manager only ever sees their own.
+func (s *LeadService) Leads(ctx context.Context, f LeadFilter) ([]*Lead, string, error) {
+	a, err := actor(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	if !a.Role.SeesAll() {
+		if f.OwnerID != "" && f.OwnerID != a.UserID {
+			return []*Lead{}, "", nil
+		}
+		f.OwnerID = a.UserID
+	}
+	if err := checkCursor(f.After); err != nil {
+		return nil, "", err
+	}
+	f.Q = strings.TrimSpace(f.Q)
+	return page(f.Limit, func(n int) ([]*Lead, error) {
+		f.Limit = n
+		return s.store.Leads(ctx, f)
+	}, func(l *Lead) string { return l.ID })
+}
+
+// changeLead runs change on the lead locked in a transaction, after checking the
+// actor may see it. change returns the event to record, or nil when nothing
+// changed (then nothing is written).
+func (s *LeadService) changeLead(ctx context.Context, id string, change func(tx Tx, a Actor, l *Lead) (*Event, error)) (*Lead, error) {
+	a, err := actor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !ValidID(id) {
+		return nil, NotFound("lead")
+	}
+	var out *Lead
+	err = s.store.InTx(ctx, func(tx Tx) error {
+		l, err := tx.LockLead(ctx, id)
+		if err != nil {
+			return err
+		}
+		if !a.CanSeeOwner(l.OwnerID) {
+			return NotFound("lead")
+		}
+		e, err := change(tx, a, l)
+		if err != nil || e == nil {
+			out = l
+			return err
+		}
+		l.UpdatedAt = s.timestamp()
+		if err := tx.UpdateLead(ctx, l); err != nil {
+			return err
+		}
+		out = l
+		return tx.InsertEvent(ctx, e)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// UpdateLead edits contact fields, the business domain and (senior managers
+// and admins only) the owner. The business domain of a closed lead is frozen.
+// Errors: ENOTFOUND, EINVALID, EFORBIDDEN, ECONFLICT (CodeLeadClosed).
+func (s *LeadService) UpdateLead(ctx context.Context, id string, u LeadUpdate) (*Lead, error) {
+	domains, err := s.domainsFor(ctx, u.BusinessDomain != nil)
+	if err != nil {
+		return nil, err
+	}
+	// The domain is checked against the catalog only when it changes, below:
+	// a lead keeps a domain an admin has since removed from the catalog, and
+	// sending it back unchanged (as a form does) is no error.
+	contact := u
+	contact.BusinessDomain = nil
+	if err := contact.Validate(nil); err != nil {
+		return nil, err
+	}
+	return s.changeLead(ctx, id, func(tx Tx, a Actor, l *Lead) (*Event, error) {
+		changed := map[string]any{}
+		set := func(field string, dst *string, v *string) {
+			if v != nil && *v != *dst {
+				changed[field] = map[string]any{"from": *dst, "to": *v}
+				*dst = *v
+			}
+		}
+		set("name", &l.Name, u.Name)
+		set("email", &l.Email, u.Email)
+		set("phone", &l.Phone, u.Phone)
+		set("company", &l.Company, u.Company)
+		set("note", &l.Note, u.Note)
+		domain := u.BusinessDomain
+		if u.ClearBusinessDomain {
+			domain = new(string)
+		}
+		if domain != nil && *domain != l.BusinessDomain {
+			if *domain != "" {
+				if err := (&LeadUpdate{BusinessDomain: domain}).Validate(domains); err != nil {
+					return nil, err
+				}
+			}
+			if l.Stage.Final() {
+				return nil, Errorf(ECONFLICT, CodeLeadClosed, "the lead is %s; its business domain is frozen", l.Stage)
+			}
+			set("business_domain", &l.BusinessDomain, domain)
+		}
+		action := ActionLeadUpdated
+		if u.OwnerID != nil && *u.OwnerID != l.OwnerID {
+			if !a.Role.SeesAll() {
+				return nil, Errorf(EFORBIDDEN, CodeForbidden, "only a senior manager or an admin can reassign a lead")
+			}
+			if err := checkOwner(ctx, tx, *u.OwnerID); err != nil {
+				return nil, err
+			}
+			set("owner_id", &l.OwnerID, u.OwnerID)
+			if len(changed) == 1 {
+				action = ActionLeadOwner
+			}
+		}
+		if len(changed) == 0 {
+			return nil, nil
+		}
+		e := s.event(a, action, l)
+		e.Data = map[string]any{"changes": changed}
+		return e, nil
+	})
+}
+
+// SetMessages sets the number of communications with the lead.
+// Errors: ENOTFOUND, EINVALID, ECONFLICT (CodeLeadClosed).
+func (s *LeadService) SetMessages(ctx context.Context, id string, n int) (*Lead, error) {
+	if n < 0 || n > MaxMessagesCount {
+		return nil, Invalid(FieldError{Field: "messages_count", Message: "must be between 0 and 1000000"})
+	}
+	return s.changeLead(ctx, id, func(_ Tx, a Actor, l *Lead) (*Event, error) {
+		if l.Stage.Final() {
+			return nil, Errorf(ECONFLICT, CodeLeadClosed, "the lead is %s; its messages count is frozen", l.Stage)
+		}
+		if l.MessagesCount == n {
+			return nil, nil
+		}
+		e := s.event(a, ActionLeadMessages, l)
+		e.Data = map[string]any{"from": l.MessagesCount, "to": n}
+		l.MessagesCount = n
+		return e, nil
+	})
+}
+
+// IncrementMessages adds one communication, atomically (the web page's +1).
+// Errors: as SetMessages.
+func (s *LeadService) IncrementMessages(ctx context.Context, id string) (*Lead, error) {
+	return s.changeLead(ctx, id, func(_ Tx, a Actor, l *Lead) (*Event, error) {
+		if l.Stage.Final() {
+			return nil, Errorf(ECONFLICT, CodeLeadClosed, "the lead is %s; its messages count is frozen", l.Stage)
+		}
+		if l.MessagesCount >= MaxMessagesCount {
+			return nil, Invalid(FieldError{Field: "messages_count", Message: "must be between 0 and 1000000"})
+		}
+		e := s.event(a, ActionLeadMessages, l)
+		e.Data = map[string]any{"from": l.MessagesCount, "to": l.MessagesCount + 1}
+		l.MessagesCount++
+		return e, nil
+	})
+}
+
+// MoveLead changes the stage of a lead by one legal step.
+// Errors: ENOTFOUND, EINVALID (unknown stage), ECONFLICT (CodeInvalidTransition, CodeLeadClosed).
+func (s *LeadService) MoveLead(ctx context.Context, id string, to LeadStage) (*Lead, error) {
+	if !to.Valid() {
+		return nil, Invalid(FieldError{Field: "stage", Message: "must be one of new, contacted, qualified, transferred, lost"})
+	}
+	return s.changeLead(ctx, id, func(_ Tx, a Actor, l *Lead) (*Event, error) {
+		if err := l.Stage.CheckMove(to); err != nil {
+			return nil, err
+		}
+		e := s.event(a, ActionLeadStage, l)
+		e.From, e.To = string(l.Stage), string(to)
+		l.Stage = to
+		return e, nil
+	})
+}
+
+// TransferCheck returns the unmet conditions of a transfer of the lead (none
+// means allowed). Errors: ENOTFOUND.
+func (s *LeadService) TransferCheck(ctx context.Context, id string) ([]string, error) {
+	l, err := s.Lead(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return TransferBlockers(l, s.minScore), nil
+}
+
+// Transfer hands the lead to sales: in one transaction it checks every rule on
+// the locked row, creates the sale and moves the lead to transferred. Of
+// concurrent transfers of one lead exactly one succeeds.
+// Errors: ENOTFOUND, ECONFLICT (CodeTransferBlocked with Blockers, CodeLeadClosed).
+func (s *LeadService) Transfer(ctx context.Context, id string) (*Sale, error) {
+	var sale *Sale
+	_, err := s.changeLead(ctx, id, func(tx Tx, a Actor, l *Lead) (*Event, error) {
+		if l.Stage.Final() {
+			return nil, Errorf(ECONFLICT, CodeLeadClosed, "the lead is already %s", l.Stage)
+		}
+		if b := TransferBlockers(l, s.minScore); len(b) > 0 {
+			return nil, &Error{Kind: ECONFLICT, Code: CodeTransferBlocked, Blockers: b,
+				Message: "the lead cannot be transferred yet: " + strings.Join(b, ", ")}
+		}
+		now := s.timestamp()
+		sale = &Sale{ID: NewID(), LeadID: l.ID, Stage: SaleNew, TransferredBy: a.UserID, OwnerID: l.OwnerID,
+			CreatedAt: now, UpdatedAt: now}
+		if err := tx.InsertSale(ctx, sale); err != nil {
+			return nil, err
+		}
+		e := s.event(a, ActionLeadTransferred, l)
+		e.SaleID = sale.ID
+		e.From, e.To = string(l.Stage), string(LeadTransferred)
+		e.Data = map[string]any{
+			"score": l.AI.Score, "threshold": s.minScore, "recommendation": string(l.AI.Recommendation),
+			"analyzed_at": l.AI.AnalyzedAt.Format(time.RFC3339Nano), "provider": l.AI.Provider,
+			"model": l.AI.Model, "prompt_version": l.AI.PromptVersion, "sale_id": sale.ID,
+		}
+		l.Stage = LeadTransferred
+		return e, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return sale, nil
+}
+
+// LeadSale returns the sale made from a lead. Errors: ENOTFOUND.
+func (s *LeadService) LeadSale(ctx context.Context, leadID string) (*Sale, error) {
+	if _, err := s.Lead(ctx, leadID); err != nil {
+		return nil, err
+	}
+	return s.store.SaleByLead(ctx, leadID)
+}
+
+// MaxTrail bounds the events returned for one lead.
+const MaxTrail = 1000
+
+// LeadEvents returns the audit trail of a lead and its sale, oldest first.
+// Errors: ENOTFOUND.
+func (s *LeadService) LeadEvents(ctx context.Context, leadID string) ([]*Event, error) {
+	if _, err := s.Lead(ctx, leadID); err != nil {
+		return nil, err
+	}
+	return s.store.Events(ctx, EventFilter{LeadID: leadID, Limit: MaxTrail})
+}
+
+// ---- sales ----
+
+// Sale returns a sale the actor may see. Errors: ENOTFOUND.
+func (s *LeadService) Sale(ctx context.Context, id string) (*Sale, error) {
+	a, err := actor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !ValidID(id) {
+		return nil, NotFound("sale")
+	}
+	sale, err := s.store.Sale(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !a.CanSeeOwner(sale.OwnerID) {
+		return nil, NotFound("sale")
+	}
+	return sale, nil
+}
+
+// Sales returns a page of the sales the actor may see and the next cursor.
+func (s *LeadService) Sales(ctx context.Context, f SaleFilter) ([]*Sale, string, error) {
+	a, err := actor(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	if !a.Role.SeesAll() {
+		if f.OwnerID != "" && f.OwnerID != a.UserID {
+			return []*Sale{}, "", nil
+		}
+		f.OwnerID = a.UserID
+	}
+	if err := checkCursor(f.After); err != nil {
+		return nil, "", err
+	}
+	return page(f.Limit, func(n int) ([]*Sale, error) {
+		f.Limit = n
+		return s.store.Sales(ctx, f)
+	}, func(s *Sale) string { return s.ID })
+}
+
+// MoveSale changes the stage of a sale by one legal step.
+// Errors: ENOTFOUND, EINVALID, ECONFLICT (CodeInvalidTransition).
+func (s *LeadService) MoveSale(ctx context.Context, id string, to SaleStage) (*Sale, error) {
+	a, err := actor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !to.Valid() {
+		return nil, Invalid(FieldError{Field: "stage", Message: "must be one of new, kyc, agreement, paid, lost"})
+	}
+	if !ValidID(id) {
+		return nil, NotFound("sale")
+	}
+	var out *Sale
+	err = s.store.InTx(ctx, func(tx Tx) error {
+		sale, err := tx.LockSale(ctx, id)
+		if err != nil {
+			return err
+		}
+		if !a.CanSeeOwner(sale.OwnerID) {
+			return NotFound("sale")
+		}
+		if err := sale.Stage.CheckMove(to); err != nil {
+			return err
+		}
+		e := s.event(a, ActionSaleStage, nil)
+		e.LeadID, e.SaleID, e.From, e.To = sale.LeadID, sale.ID, string(sale.Stage), string(to)
+		sale.Stage, sale.UpdatedAt = to, s.timestamp()
+		if err := tx.UpdateSale(ctx, sale); err != nil {
+			return err
+		}
+		out = sale
+		return tx.InsertEvent(ctx, e)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Audit returns a page of the whole audit trail, newest first, and the next
+// cursor. Errors: EFORBIDDEN for managers.
+func (s *LeadService) Audit(ctx context.Context, f EventFilter) ([]*Event, string, error) {
+	a, err := actor(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	if !a.Role.SeesAll() {
+		return nil, "", Errorf(EFORBIDDEN, CodeForbidden, "only senior managers and admins read the audit trail")
+	}
+	if err := checkCursor(f.After); err != nil {
+		return nil, "", err
+	}
+	f.LeadID = ""
+	return page(f.Limit, func(n int) ([]*Event, error) {
+		f.Limit = n
+		return s.store.Events(ctx, f)
+	}, func(e *Event) string { return e.ID })
+}
