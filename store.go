@@ -36,10 +36,10 @@ type Store interface {
 	Users(ctx context.Context) ([]*User, error)
 	CountUsers(ctx context.Context) (int, error)
 
-	// LoginFailures counts failed sign-ins for email since the given time.
-	LoginFailures(ctx context.Context, email string, since time.Time) (int, error)
-	RecordLoginFailure(ctx context.Context, email string, at time.Time) error
-	ClearLoginFailures(ctx context.Context, email string) error
+	// FailLoginAttempt marks a recorded sign-in attempt as failed.
+	FailLoginAttempt(ctx context.Context, id string) error
+	// DeleteLoginAttempts forgets the sign-in attempts with the given ids.
+	DeleteLoginAttempts(ctx context.Context, ids []string) error
 
 	// EnsureSetting stores value under key unless the key exists, and returns
 	// the value stored (so concurrent replicas agree on one).
@@ -79,4 +79,13 @@ type Tx interface {
 
 	// PutSetting stores value under key, replacing any value.
 	PutSetting(ctx context.Context, key, value string) error
+
+	// LockLoginAttempts takes the sign-in lock of email, held until the
+	// transaction ends, and returns its attempts at or after since, oldest
+	// first. Two transactions locking one email run one after the other, the
+	// second seeing what the first wrote, on every replica.
+	LockLoginAttempts(ctx context.Context, email string, since time.Time) ([]*LoginAttempt, error)
+	// InsertLoginAttempt records an attempt; it may forget that email's
+	// attempts older than a day.
+	InsertLoginAttempt(ctx context.Context, a *LoginAttempt) error
 }

@@ -35,8 +35,23 @@ type User struct {
 	Role         Role
 	Active       bool
 	PasswordHash string // never leaves the service
+	// TokenVersion is carried in every access token issued to the user; a
+	// token of another version is refused. Raising it (a password change or
+	// reset, a deactivation, signing out) ends every token issued before.
+	TokenVersion int
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
+}
+
+// LoginAttempt is one sign-in attempt at an email, recorded before its
+// password is checked, so that parallel attempts count against the throttle
+// while they run. A successful attempt is deleted; a failed one stays, marked
+// Failed, until it is old enough to be pruned.
+type LoginAttempt struct {
+	ID     string
+	Email  string // normalized
+	At     time.Time
+	Failed bool // the check ended and failed; false while it runs
 }
 
 // UserInput creates a user.

@@ -152,34 +152,58 @@ func (s *UserService) UpdateUser(ctx context.Context, id string, up UserUpdate) 
 
 // Authenticate checks an email and password and returns the active user.
 // Unknown email, wrong password and deactivated user give the same
-// EUNAUTHORIZED; too many recent failures give ETOOMANY with RetryAfter.
+// EUNAUTHORIZED; too many recent attempts give ETOOMANY with RetryAfter.
+//
+// The attempt is recorded, under the email's lock, before the password is
+// checked: a burst of parallel guesses is counted as it arrives, so at most
+// MaxLoginFailures of them reach the (slow) hash comparison. A success
+// deletes its own record and forgives the failures that had ended when it
+// began; attempts still running then keep counting.
 func (s *UserService) Authenticate(ctx context.Context, email, password string) (*User, error) {
 	email = NormalizeEmail(email)
-	now := s.now()
-	n, err := s.store.LoginFailures(ctx, email, now.Add(-LoginWindow))
+	now := s.timestamp()
+	attempt := &LoginAttempt{ID: NewID(), Email: email, At: now}
+	var forgiven []string
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		past, err := tx.LockLoginAttempts(ctx, email, now.Add(-LoginWindow))
+		if err != nil {
+			return err
+		}
+		if n := len(past); n >= MaxLoginFailures {
+			// The window frees a place when the oldest attempt that keeps
+			// the count at the limit leaves it.
+			wait := max(past[n-MaxLoginFailures].At.Add(LoginWindow).Sub(now), time.Second)
+			return &Error{Kind: ETOOMANY, Code: CodeTooManyAttempts, RetryAfter: wait,
+				Message: "too many failed sign-ins for this email; try again later"}
+		}
+		for _, p := range past {
+			if p.Failed {
+				forgiven = append(forgiven, p.ID)
+			}
+		}
+		return tx.InsertLoginAttempt(ctx, attempt)
+	})
 	if err != nil {
 		return nil, err
 	}
-	if n >= MaxLoginFailures {
-		return nil, &Error{Kind: ETOOMANY, Code: CodeTooManyAttempts, RetryAfter: LoginWindow,
-			Message: "too many failed sign-ins for this email; try again later"}
-	}
+	// The outcome is recorded even when the client has gone: a cancelled
+	// guess still counts, and a success must not be left counting.
+	done := context.WithoutCancel(ctx)
 	bad := Errorf(EUNAUTHORIZED, CodeUnauthorized, "wrong email or password")
 	u, err := s.store.UserByEmail(ctx, email)
 	if err != nil && !IsKind(err, ENOTFOUND) {
+		_ = s.store.DeleteLoginAttempts(done, []string{attempt.ID}) // no password was checked
 		return nil, err
 	}
 	if u == nil {
 		_ = s.hasher.Compare(s.dummyHash(), password)
-		return nil, bad.withCause(s.store.RecordLoginFailure(ctx, email, now))
+		return nil, bad.withCause(s.store.FailLoginAttempt(done, attempt.ID))
 	}
 	if s.hasher.Compare(u.PasswordHash, password) != nil || !u.Active {
-		return nil, bad.withCause(s.store.RecordLoginFailure(ctx, email, now))
+		return nil, bad.withCause(s.store.FailLoginAttempt(done, attempt.ID))
 	}
-	if n > 0 {
-		if err := s.store.ClearLoginFailures(ctx, email); err != nil {
-			return nil, err
-		}
+	if err := s.store.DeleteLoginAttempts(done, append(forgiven, attempt.ID)); err != nil {
+		return nil, err
 	}
 	return u, nil
 }

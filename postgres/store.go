@@ -555,29 +555,72 @@ func (t *tx) CountActiveAdmins(ctx context.Context) (int, error) {
 
 // ---- sign-in throttling ----
 
-func (db *DB) LoginFailures(ctx context.Context, email string, since time.Time) (int, error) {
-	var n int
-	err := db.pool.QueryRow(ctx, `SELECT count(*) FROM login_failures WHERE email = $1 AND at >= $2`,
-		email, since).Scan(&n)
+// LockLoginAttempts takes a transaction-scoped advisory lock on the email,
+// then reads its attempts in a second statement: under READ COMMITTED that
+// read sees every attempt committed by whoever held the lock before, so a
+// burst at one email is counted one attempt at a time, on every replica. (A
+// lock on the attempt rows could not serialize the first attempts, which
+// find no row to lock.)
+func (t *tx) LockLoginAttempts(ctx context.Context, email string, since time.Time) ([]*crm.LoginAttempt, error) {
+	q, err := t.conn(ctx)
 	if err != nil {
-		return 0, classify("count login failures", err, "")
+		return nil, err
 	}
-	return n, nil
+	if _, err := q.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('crm.login:' || $1, 0))`, email); err != nil {
+		return nil, classify("lock login attempts", err, "")
+	}
+	rows, err := q.Query(ctx, `SELECT id, at, failed FROM login_attempts WHERE email = $1 AND at >= $2 ORDER BY at, id`,
+		email, since)
+	if err != nil {
+		return nil, classify("lock login attempts", err, "")
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*crm.LoginAttempt, error) {
+		a := &crm.LoginAttempt{Email: email}
+		if err := r.Scan(&a.ID, &a.At, &a.Failed); err != nil {
+			return nil, err
+		}
+		a.At = a.At.UTC()
+		return a, nil
+	})
+	if err != nil {
+		return nil, classify("lock login attempts", err, "")
+	}
+	return out, nil
 }
 
-// RecordLoginFailure also prunes the email's failures older than a day, in the
+// InsertLoginAttempt also prunes the email's attempts older than a day, in the
 // same statement, so the table stays small without a sweeper.
-func (db *DB) RecordLoginFailure(ctx context.Context, email string, at time.Time) error {
-	_, err := db.pool.Exec(ctx, `WITH old AS (
-			DELETE FROM login_failures WHERE email = $1 AND at < $3
+func (t *tx) InsertLoginAttempt(ctx context.Context, a *crm.LoginAttempt) error {
+	if err := checkIDs("id", a.ID); err != nil {
+		return err
+	}
+	t.write("insert login attempt", "", `WITH old AS (
+			DELETE FROM login_attempts WHERE email = $2 AND at < $4
 		)
-		INSERT INTO login_failures (email, at) VALUES ($1, $2)`, email, at, at.Add(-24*time.Hour))
-	return classify("record login failure", err, "")
+		INSERT INTO login_attempts (id, email, at) VALUES ($1, $2, $3)`, a.ID, a.Email, a.At, a.At.Add(-24*time.Hour))
+	return nil
 }
 
-func (db *DB) ClearLoginFailures(ctx context.Context, email string) error {
-	_, err := db.pool.Exec(ctx, `DELETE FROM login_failures WHERE email = $1`, email)
-	return classify("clear login failures", err, "")
+func (db *DB) FailLoginAttempt(ctx context.Context, id string) error {
+	if !crm.ValidID(id) {
+		return nil // no attempt has such an id
+	}
+	_, err := db.pool.Exec(ctx, `UPDATE login_attempts SET failed = true WHERE id = $1`, id)
+	return classify("fail login attempt", err, "")
+}
+
+func (db *DB) DeleteLoginAttempts(ctx context.Context, ids []string) error {
+	valid := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if crm.ValidID(id) {
+			valid = append(valid, id)
+		}
+	}
+	if len(valid) == 0 {
+		return nil
+	}
+	_, err := db.pool.Exec(ctx, `DELETE FROM login_attempts WHERE id = ANY($1::uuid[])`, valid)
+	return classify("delete login attempts", err, "")
 }
 
 // ---- settings ----

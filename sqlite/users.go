@@ -2,6 +2,9 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/crmleads/crm"
@@ -18,18 +21,19 @@ const (
 	qUserUpd      = `UPDATE users SET name = ?, role = ?, active = ?, password_hash = ?, updated_at = ? WHERE id = ?`
 	qActiveAdmins = `SELECT count(*) FROM users WHERE role = 'admin' AND active = 1`
 
-	qFailCount  = `SELECT count(*) FROM login_failures WHERE email = ? AND at >= ?`
-	qFailIns    = `INSERT INTO login_failures (email, at) VALUES (?, ?)`
-	qFailPrune  = `DELETE FROM login_failures WHERE email = ? AND at < ?`
-	qFailClear  = `DELETE FROM login_failures WHERE email = ?`
-	qSettingIns = `INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`
-	qSetting    = `SELECT value FROM settings WHERE key = ?`
-	qSettingPut = `INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`
+	qAttempts      = `SELECT id, at, failed FROM login_attempts WHERE email = ? AND at >= ? ORDER BY at, id`
+	qAttemptIns    = `INSERT INTO login_attempts (id, email, at) VALUES (?, ?, ?)`
+	qAttemptPrune  = `DELETE FROM login_attempts WHERE email = ? AND at < ?`
+	qAttemptFail   = `UPDATE login_attempts SET failed = 1 WHERE id = ?`
+	qAttemptDelete = `DELETE FROM login_attempts WHERE id IN (SELECT value FROM json_each(?))`
+	qSettingIns    = `INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`
+	qSetting       = `SELECT value FROM settings WHERE key = ?`
+	qSettingPut    = `INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`
 )
 
 // txQueries are the statements Tx runs, prepared ahead by prepareTx.
 var txQueries = []string{qLead, qLeadIns, qLeadUpd, qSale, qSaleIns, qSaleUpd, qEventIns, qAnalysisIns,
-	qUser, qUserIns, qUserUpd, qActiveAdmins}
+	qUser, qUserIns, qUserUpd, qActiveAdmins, qAttempts, qAttemptIns, qAttemptPrune}
 
 func scanUser(r scanner) (*crm.User, error) {
 	var (
@@ -116,27 +120,68 @@ func (t *tx) CountActiveAdmins(ctx context.Context) (int, error) {
 	return n, mapErr("count active admins", "", err)
 }
 
-// LoginFailures counts failed sign-ins for email since the given time.
-func (db *DB) LoginFailures(ctx context.Context, email string, since time.Time) (int, error) {
-	return db.count(ctx, "login failures", qFailCount, email, fmtTime(since))
-}
-
-// loginFailureKeep is how long failed sign-ins are kept: longer than any
-// lock-out window.
-const loginFailureKeep = 24 * time.Hour
-
-// RecordLoginFailure records a failed sign-in and forgets that email's
-// failures older than a day, so the table stays small.
-func (db *DB) RecordLoginFailure(ctx context.Context, email string, at time.Time) error {
-	if err := db.exec(ctx, qFailIns, email, fmtTime(at)); err != nil {
-		return mapErr("record login failure", "", err)
+// LockLoginAttempts reads the email's attempts since the given time. The
+// write transaction holds the database's one write lock (BEGIN IMMEDIATE), so
+// it is already serialized against every other attempt.
+func (t *tx) LockLoginAttempts(ctx context.Context, email string, since time.Time) ([]*crm.LoginAttempt, error) {
+	var (
+		rows *sql.Rows
+		err  error
+	)
+	if s := t.stmt(ctx, qAttempts); s != nil {
+		rows, err = s.QueryContext(ctx, email, fmtTime(since))
+	} else {
+		rows, err = t.tx.QueryContext(ctx, qAttempts, email, fmtTime(since))
 	}
-	return mapErr("prune login failures", "", db.exec(ctx, qFailPrune, email, fmtTime(at.Add(-loginFailureKeep))))
+	if err != nil {
+		return nil, mapErr("lock login attempts", "", err)
+	}
+	defer rows.Close()
+	var out []*crm.LoginAttempt
+	for rows.Next() {
+		a := &crm.LoginAttempt{Email: email}
+		var at string
+		var failed int64
+		if err := rows.Scan(&a.ID, &at, &failed); err != nil {
+			return nil, mapErr("lock login attempts", "", err)
+		}
+		if a.At, err = parseTime(at); err != nil {
+			return nil, mapErr("lock login attempts", "", err)
+		}
+		a.Failed = failed != 0
+		out = append(out, a)
+	}
+	return out, mapErr("lock login attempts", "", rows.Err())
 }
 
-// ClearLoginFailures forgets every failed sign-in for email.
-func (db *DB) ClearLoginFailures(ctx context.Context, email string) error {
-	return mapErr("clear login failures", "", db.exec(ctx, qFailClear, email))
+// loginAttemptKeep is how long sign-in attempts are kept: longer than any
+// lock-out window.
+const loginAttemptKeep = 24 * time.Hour
+
+// InsertLoginAttempt records an attempt and forgets that email's attempts
+// older than a day, so the table stays small without a sweeper.
+func (t *tx) InsertLoginAttempt(ctx context.Context, a *crm.LoginAttempt) error {
+	if err := t.exec(ctx, qAttemptPrune, a.Email, fmtTime(a.At.Add(-loginAttemptKeep))); err != nil {
+		return mapErr("prune login attempts", "", err)
+	}
+	return mapErr("insert login attempt", "", t.exec(ctx, qAttemptIns, a.ID, a.Email, fmtTime(a.At)))
+}
+
+// FailLoginAttempt marks an attempt as failed.
+func (db *DB) FailLoginAttempt(ctx context.Context, id string) error {
+	return mapErr("fail login attempt", "", db.exec(ctx, qAttemptFail, id))
+}
+
+// DeleteLoginAttempts forgets the attempts with the given ids.
+func (db *DB) DeleteLoginAttempts(ctx context.Context, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return fmt.Errorf("sqlite: delete login attempts: %w", err)
+	}
+	return mapErr("delete login attempts", "", db.exec(ctx, qAttemptDelete, string(list)))
 }
 
 // EnsureSetting stores value under key unless the key exists and returns the

@@ -162,6 +162,80 @@ func (Hasher) Compare(hash, pw string) error {
 	return nil
 }
 
+// gate is a PasswordHasher that counts its comparisons and holds each one
+// until every caller of a burst of n has either returned or reached a
+// comparison: the burst is then truly parallel however fast the machine, and
+// a throttle that lets too many through shows up as too many comparisons.
+type gate struct {
+	Hasher
+	n       int
+	entered chan struct{} // one value per comparison begun
+
+	mu       sync.Mutex
+	compares int
+	settled  int
+	open     chan struct{}
+}
+
+func newGate(n int) *gate {
+	return &gate{n: n, entered: make(chan struct{}, n), open: make(chan struct{})}
+}
+
+// settle notes that one caller has returned or is comparing; the last of n
+// opens the gate. After that, nothing waits any more.
+func (g *gate) settle() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.settled < g.n {
+		g.settled++
+		if g.settled == g.n {
+			close(g.open)
+		}
+	}
+}
+
+// Compare implements crm.PasswordHasher.
+func (g *gate) Compare(hash, pw string) error {
+	g.mu.Lock()
+	g.compares++
+	g.mu.Unlock()
+	g.entered <- struct{}{}
+	g.settle()
+	<-g.open
+	return g.Hasher.Compare(hash, pw)
+}
+
+// usersWith returns a user service over the bundle's store checking
+// passwords with h.
+func (b *bundle) usersWith(h crm.PasswordHasher) *crm.UserService {
+	return crm.NewServices(crm.Config{Store: b.st, Scorer: b.scorer, Hasher: h, Domains: Domains, Now: b.clock.Now}).Users
+}
+
+// attempts returns the sign-in attempts at email since the given time.
+func (b *bundle) attempts(t *testing.T, email string, since time.Time) []*crm.LoginAttempt {
+	t.Helper()
+	var out []*crm.LoginAttempt
+	must(t, b.st.InTx(context.Background(), func(tx crm.Tx) error {
+		var err error
+		out, err = tx.LockLoginAttempts(context.Background(), email, since)
+		return err
+	}))
+	return out
+}
+
+// kinds counts the errors by kind ("ok" for nil).
+func kinds(errs []error) map[string]int {
+	m := map[string]int{}
+	for _, err := range errs {
+		if err == nil {
+			m["ok"]++
+		} else {
+			m[crm.ErrorKind(err)]++
+		}
+	}
+	return m
+}
+
 // Clock is a settable clock. Every reading advances it by one second, so the
 // service's timestamps are distinct and ordered however fast the store is.
 type Clock struct {

@@ -2,9 +2,12 @@ package storetest
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/crmleads/crm"
 )
@@ -155,43 +158,57 @@ var userTests = []test{
 			t.Errorf("ActiveUser = %+v", u)
 		}
 	}},
-	{"LoginFailures", func(t *testing.T, b *bundle) {
+	{"LoginAttempts", func(t *testing.T, b *bundle) {
 		bg := context.Background()
 		at := Start // not UTC: the store must compare instants, not texts in two zones
+		var a []*crm.LoginAttempt
 		for i := range 3 {
-			must(t, b.st.RecordLoginFailure(bg, "a@example.com", at.Add(time.Duration(i)*time.Minute)))
+			a = append(a, &crm.LoginAttempt{ID: crm.NewID(), Email: "a@example.com", At: at.Add(time.Duration(i) * time.Minute)})
 		}
-		must(t, b.st.RecordLoginFailure(bg, "b@example.com", at))
-		count := func(email string, since time.Time) int {
-			t.Helper()
-			n, err := b.st.LoginFailures(bg, email, since)
-			must(t, err)
-			return n
+		other := &crm.LoginAttempt{ID: crm.NewID(), Email: "b@example.com", At: at}
+		must(t, b.st.InTx(bg, func(tx crm.Tx) error {
+			for _, x := range append(a, other) {
+				if err := tx.InsertLoginAttempt(bg, x); err != nil {
+					return err
+				}
+			}
+			return nil
+		}))
+		must(t, b.st.FailLoginAttempt(bg, a[1].ID))
+		utc := func(xs ...*crm.LoginAttempt) []*crm.LoginAttempt {
+			var out []*crm.LoginAttempt
+			for _, x := range xs {
+				c := *x
+				c.At = c.At.UTC().Truncate(time.Microsecond)
+				out = append(out, &c)
+			}
+			return out
 		}
+		failed := *a[1]
+		failed.Failed = true
 		for _, tc := range []struct {
 			email string
 			since time.Time
-			want  int
+			want  []*crm.LoginAttempt
 		}{
-			{"a@example.com", at.Add(-time.Hour), 3},
-			{"a@example.com", at.Add(30 * time.Second), 2},
-			{"a@example.com", at.Add(30 * time.Second).UTC(), 2},
-			{"a@example.com", at.Add(90 * time.Second).In(time.FixedZone("W", -7*3600)), 1},
-			{"a@example.com", at.Add(3 * time.Minute), 0},
-			{"b@example.com", at.Add(-time.Hour), 1},
-			{"c@example.com", at.Add(-time.Hour), 0},
+			{"a@example.com", at.Add(-time.Hour), utc(a[0], &failed, a[2])},
+			{"a@example.com", at.Add(30 * time.Second), utc(&failed, a[2])},
+			{"a@example.com", at.Add(30 * time.Second).UTC(), utc(&failed, a[2])},
+			{"a@example.com", at.Add(90 * time.Second).In(time.FixedZone("W", -7*3600)), utc(a[2])},
+			{"a@example.com", at.Add(3 * time.Minute), nil},
+			{"b@example.com", at.Add(-time.Hour), utc(other)},
+			{"c@example.com", at.Add(-time.Hour), nil},
 		} {
-			if got := count(tc.email, tc.since); got != tc.want {
-				t.Errorf("LoginFailures(%s, %v) = %d, want %d", tc.email, tc.since, got, tc.want)
-			}
+			diff(t, fmt.Sprintf("LockLoginAttempts(%s, %v)", tc.email, tc.since), tc.want, b.attempts(t, tc.email, tc.since),
+				cmpopts.EquateEmpty())
 		}
-		must(t, b.st.ClearLoginFailures(bg, "a@example.com"))
-		if n := count("a@example.com", at.Add(-time.Hour)); n != 0 {
-			t.Errorf("after clear: %d failures", n)
-		}
-		if n := count("b@example.com", at.Add(-time.Hour)); n != 1 {
-			t.Errorf("clearing a@ cleared b@: %d failures left", n)
-		}
+		must(t, b.st.DeleteLoginAttempts(bg, []string{a[0].ID, a[2].ID, crm.NewID()}))
+		diff(t, "after delete", utc(&failed), b.attempts(t, "a@example.com", at.Add(-time.Hour)))
+		diff(t, "another email after delete", utc(other), b.attempts(t, "b@example.com", at.Add(-time.Hour)))
+		// Attempts older than a day are forgotten when the email makes another.
+		late := &crm.LoginAttempt{ID: crm.NewID(), Email: "a@example.com", At: at.Add(25 * time.Hour)}
+		must(t, b.st.InTx(bg, func(tx crm.Tx) error { return tx.InsertLoginAttempt(bg, late) }))
+		diff(t, "after a day", utc(late), b.attempts(t, "a@example.com", at.Add(-time.Hour)))
 	}},
 	{"AuthenticateThrottle", func(t *testing.T, b *bundle) {
 		bg := context.Background()
@@ -204,13 +221,13 @@ var userTests = []test{
 			_, err := b.svc.Users.Authenticate(bg, b.mgr.Email, "wrong password")
 			wantErr(t, err, crm.EUNAUTHORIZED, crm.CodeUnauthorized)
 		}
-		if n, _ := b.st.LoginFailures(bg, b.mgr.Email, Start.Add(-time.Hour)); n != 2 {
+		if n := len(b.attempts(t, b.mgr.Email, Start.Add(-time.Hour))); n != 2 {
 			t.Errorf("%d failures recorded, want 2", n)
 		}
 		_, err = b.svc.Users.Authenticate(bg, b.mgr.Email, pw(b.mgr))
 		must(t, err)
-		if n, _ := b.st.LoginFailures(bg, b.mgr.Email, Start.Add(-time.Hour)); n != 0 {
-			t.Errorf("%d failures after a success, want 0", n)
+		if n := len(b.attempts(t, b.mgr.Email, Start.Add(-time.Hour))); n != 0 {
+			t.Errorf("%d attempts after a success, want 0", n)
 		}
 
 		// Five failures lock the email out, even with the right password.
@@ -238,5 +255,56 @@ var userTests = []test{
 		b.clock.Advance(crm.LoginWindow + time.Minute)
 		_, err = b.svc.Users.Authenticate(bg, b.mgr.Email, pw(b.mgr))
 		must(t, err)
+	}},
+	{"ThrottleBurstWrong", func(t *testing.T, b *bundle) {
+		// 100 parallel wrong guesses: 5 are checked, 95 refused unchecked.
+		g := newGate(100)
+		svc := b.usersWith(g)
+		errs := parallel(g.n, func(int) error {
+			defer g.settle()
+			_, err := svc.Authenticate(context.Background(), b.mgr.Email, "a wrong guess")
+			return err
+		})
+		if g.compares != crm.MaxLoginFailures {
+			t.Errorf("%d passwords compared in a burst of %d, want %d", g.compares, g.n, crm.MaxLoginFailures)
+		}
+		diff(t, "outcomes", map[string]int{crm.EUNAUTHORIZED: crm.MaxLoginFailures, crm.ETOOMANY: g.n - crm.MaxLoginFailures}, kinds(errs))
+		_, err := b.svc.Users.Authenticate(context.Background(), b.mgr.Email, pw(b.mgr))
+		wantErr(t, err, crm.ETOOMANY, crm.CodeTooManyAttempts)
+	}},
+	{"ThrottleBurstWithRightPassword", func(t *testing.T, b *bundle) {
+		// The right password is checked first, and is still being checked
+		// while 99 wrong guesses arrive: 4 of them are checked with it, 95
+		// are refused, and its success forgives none of the 4 (they were
+		// running when it began).
+		g := newGate(100)
+		svc := b.usersWith(g)
+		right := make(chan error, 1)
+		go func() {
+			defer g.settle()
+			_, err := svc.Authenticate(context.Background(), b.mgr.Email, pw(b.mgr))
+			right <- err
+		}()
+		<-g.entered // the right password is being checked
+		errs := parallel(g.n-1, func(int) error {
+			defer g.settle()
+			_, err := svc.Authenticate(context.Background(), b.mgr.Email, "a wrong guess")
+			return err
+		})
+		must(t, <-right)
+		if g.compares != crm.MaxLoginFailures {
+			t.Errorf("%d passwords compared in a burst of %d, want %d", g.compares, g.n, crm.MaxLoginFailures)
+		}
+		diff(t, "outcomes of the wrong guesses",
+			map[string]int{crm.EUNAUTHORIZED: crm.MaxLoginFailures - 1, crm.ETOOMANY: g.n - crm.MaxLoginFailures}, kinds(errs))
+		got := b.attempts(t, b.mgr.Email, Start.Add(-time.Hour))
+		if len(got) != crm.MaxLoginFailures-1 {
+			t.Errorf("%d attempts counted after the burst, want the %d failures", len(got), crm.MaxLoginFailures-1)
+		}
+		for _, a := range got {
+			if !a.Failed {
+				t.Errorf("attempt %+v not marked failed", a)
+			}
+		}
 	}},
 }
