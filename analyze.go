@@ -19,8 +19,8 @@ func (s *AnalysisService) Analyze(ctx context.Context, id string) (*LeadAnalysis
 		return nil, err
 	}
 	a, _ := ActorFrom(ctx)
-	if l.Stage.Final() {
-		return nil, Errorf(ECONFLICT, CodeLeadClosed, "the lead is %s; it cannot be analyzed again", l.Stage)
+	if err := l.Stage.CheckOpen(); err != nil {
+		return nil, err
 	}
 	if s.scorer == nil {
 		return nil, Unavailable(CodeAIUnavailable, "no AI provider is configured", 0, nil)
@@ -55,7 +55,7 @@ func (s *AnalysisService) Analyze(ctx context.Context, id string) (*LeadAnalysis
 	rec.Score, rec.Recommendation, rec.Reason = &sc, score.Recommendation, score.Reason
 	result := &LeadAnalysis{Score: score.Score, Recommendation: score.Recommendation, Reason: score.Reason,
 		AnalyzedAt: now, Provider: call.Provider, Model: call.Model, PromptVersion: call.PromptVersion, Facts: facts}
-	closed := false
+	var closedErr error
 	// The answer is paid for: store it even if the client has gone meanwhile.
 	storeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
@@ -63,8 +63,8 @@ func (s *AnalysisService) Analyze(ctx context.Context, id string) (*LeadAnalysis
 		if err := tx.InsertAnalysis(storeCtx, rec); err != nil {
 			return nil, err
 		}
-		if l.Stage.Final() { // closed while the AI was thinking: log it, keep the lead as it is
-			closed = true
+		// Closed while the AI was thinking: log the call, keep the lead as it is.
+		if closedErr = l.Stage.CheckOpen(); closedErr != nil {
 			return nil, nil
 		}
 		l.AI = result
@@ -76,8 +76,8 @@ func (s *AnalysisService) Analyze(ctx context.Context, id string) (*LeadAnalysis
 	if err != nil {
 		return nil, err
 	}
-	if closed {
-		return nil, Errorf(ECONFLICT, CodeLeadClosed, "the lead was closed while it was being analyzed")
+	if closedErr != nil {
+		return nil, closedErr
 	}
 	return result, nil
 }
@@ -102,8 +102,9 @@ func (s *AnalysisService) acquireAI(ctx context.Context) error {
 
 // Analyses returns the analysis log of a lead, newest first. Errors: ENOTFOUND.
 func (s *AnalysisService) Analyses(ctx context.Context, leadID string) ([]*AnalysisRecord, error) {
-	if _, err := s.leads.Lead(ctx, leadID); err != nil {
+	l, err := s.leads.Lead(ctx, leadID)
+	if err != nil {
 		return nil, err
 	}
-	return s.store.Analyses(ctx, leadID, MaxTrail)
+	return s.store.Analyses(ctx, l.ID, MaxTrail)
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"encoding/hex"
+	"strings"
 	"sync"
 	"time"
 )
@@ -60,6 +61,11 @@ func nextTick() (ms uint64, seq uint16) {
 	}
 	return idClock.ms, idClock.seq
 }
+
+// NormalizeID returns the canonical form of an id as typed by a person or a
+// client: trimmed and lower-cased, so that a UUID in capitals finds its row.
+// The service applies it to every id it is given.
+func NormalizeID(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 
 // ValidID reports whether s is a UUID in canonical lower-case form. An id that
 // is not is simply not found: no store is asked. (A loop, not a regular

@@ -39,11 +39,23 @@ var leadMoves = map[LeadStage][]LeadStage{
 // NextStages returns the stages a stage change may move the lead to from s.
 func (s LeadStage) NextStages() []LeadStage { return slices.Clone(leadMoves[s]) }
 
+// CheckOpen returns a conflict (CodeLeadClosed) when s is final. A closed
+// lead is frozen: its stage, its AI facts (source, messages_count,
+// business_domain) and its analysis no longer change, and it is not
+// transferred again. Every guard of that rule calls this, so the rule and its
+// message exist once.
+func (s LeadStage) CheckOpen() error {
+	if s.Final() {
+		return Errorf(ECONFLICT, CodeLeadClosed, "the lead is %s: a closed lead can no longer change", s)
+	}
+	return nil
+}
+
 // CheckMove returns nil when a stage change from s to to is allowed, else a
 // conflict error saying why (CodeLeadClosed or CodeInvalidTransition).
 func (s LeadStage) CheckMove(to LeadStage) error {
-	if s.Final() {
-		return Errorf(ECONFLICT, CodeLeadClosed, "the lead is %s; it cannot change any more", s)
+	if err := s.CheckOpen(); err != nil {
+		return err
 	}
 	if to == LeadTransferred {
 		return Errorf(ECONFLICT, CodeInvalidTransition, "a lead reaches transferred only by the transfer action")
@@ -89,6 +101,14 @@ type Lead struct {
 
 // HasBusinessDomain reports whether a business domain is set.
 func (l *Lead) HasBusinessDomain() bool { return l.BusinessDomain != "" }
+
+// AnalysisStale reports whether the lead has changed in one of the four facts
+// since its analysis. A closed lead's analysis is never stale: it is the record
+// of what the decision relied on, and the closing move itself (qualified →
+// transferred) is what differs. A lead with no analysis is not stale either.
+func (l *Lead) AnalysisStale() bool {
+	return l.AI != nil && !l.Stage.Final() && l.AI.Facts != l.Facts()
+}
 
 // Facts returns the four facts the AI is allowed to see.
 func (l *Lead) Facts() Facts {
@@ -152,6 +172,31 @@ func checkContact(fe []FieldError, name, email, phone, company, note *string) []
 		}
 	}
 	return fe
+}
+
+// Normalize trims surrounding whitespace from the one-line fields (name,
+// email, phone, company) and the owner id, and lower-cases the id; the API and
+// the pages both pass their input through it (via the service), so the same
+// typed text gives the same lead. Emails keep the case they were typed in.
+func (in *LeadInput) Normalize() {
+	for _, p := range []*string{&in.Name, &in.Email, &in.Phone, &in.Company} {
+		*p = strings.TrimSpace(*p)
+	}
+	in.BusinessDomain = strings.TrimSpace(in.BusinessDomain)
+	in.OwnerID = NormalizeID(in.OwnerID)
+}
+
+// Normalize is LeadInput.Normalize for the fields the update sets.
+func (u *LeadUpdate) Normalize() {
+	for _, p := range []*string{u.Name, u.Email, u.Phone, u.Company, u.BusinessDomain} {
+		if p != nil {
+			*p = strings.TrimSpace(*p)
+		}
+	}
+	if u.OwnerID != nil {
+		id := NormalizeID(*u.OwnerID)
+		u.OwnerID = &id
+	}
 }
 
 // Validate checks the input against the catalog of business domains.

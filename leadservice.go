@@ -15,6 +15,7 @@ func (s *LeadService) CreateLead(ctx context.Context, in LeadInput) (*Lead, erro
 	if err != nil {
 		return nil, err
 	}
+	in.Normalize()
 	domains, err := s.domainsFor(ctx, in.BusinessDomain != "")
 	if err != nil {
 		return nil, err
@@ -71,6 +72,7 @@ func (s *LeadService) Lead(ctx context.Context, id string) (*Lead, error) {
 	if err != nil {
 		return nil, err
 	}
+	id = NormalizeID(id)
 	if !ValidID(id) {
 		return nil, NotFound("lead")
 	}
@@ -91,12 +93,11 @@ func (s *LeadService) Leads(ctx context.Context, f LeadFilter) ([]*Lead, string,
 	if err != nil {
 		return nil, "", err
 	}
-	if !a.Role.SeesAll() {
-		if f.OwnerID != "" && f.OwnerID != a.UserID {
-			return []*Lead{}, "", nil
-		}
-		f.OwnerID = a.UserID
+	var ok bool
+	if f.OwnerID, ok = ownerScope(a, f.OwnerID); !ok {
+		return []*Lead{}, "", nil
 	}
+	f.After = NormalizeID(f.After)
 	if err := checkCursor(f.After); err != nil {
 		return nil, "", err
 	}
@@ -115,6 +116,7 @@ func (s *LeadService) changeLead(ctx context.Context, id string, change func(tx 
 	if err != nil {
 		return nil, err
 	}
+	id = NormalizeID(id)
 	if !ValidID(id) {
 		return nil, NotFound("lead")
 	}
@@ -149,6 +151,7 @@ func (s *LeadService) changeLead(ctx context.Context, id string, change func(tx 
 // and admins only) the owner. The business domain of a closed lead is frozen.
 // Errors: ENOTFOUND, EINVALID, EFORBIDDEN, ECONFLICT (CodeLeadClosed).
 func (s *LeadService) UpdateLead(ctx context.Context, id string, u LeadUpdate) (*Lead, error) {
+	u.Normalize()
 	domains, err := s.domainsFor(ctx, u.BusinessDomain != nil)
 	if err != nil {
 		return nil, err
@@ -184,8 +187,8 @@ func (s *LeadService) UpdateLead(ctx context.Context, id string, u LeadUpdate) (
 					return nil, err
 				}
 			}
-			if l.Stage.Final() {
-				return nil, Errorf(ECONFLICT, CodeLeadClosed, "the lead is %s; its business domain is frozen", l.Stage)
+			if err := l.Stage.CheckOpen(); err != nil {
+				return nil, err
 			}
 			set("business_domain", &l.BusinessDomain, domain)
 		}
@@ -218,8 +221,8 @@ func (s *LeadService) SetMessages(ctx context.Context, id string, n int) (*Lead,
 		return nil, Invalid(FieldError{Field: "messages_count", Message: "must be between 0 and 1000000"})
 	}
 	return s.changeLead(ctx, id, func(_ Tx, a Actor, l *Lead) (*Event, error) {
-		if l.Stage.Final() {
-			return nil, Errorf(ECONFLICT, CodeLeadClosed, "the lead is %s; its messages count is frozen", l.Stage)
+		if err := l.Stage.CheckOpen(); err != nil {
+			return nil, err
 		}
 		if l.MessagesCount == n {
 			return nil, nil
@@ -235,8 +238,8 @@ func (s *LeadService) SetMessages(ctx context.Context, id string, n int) (*Lead,
 // Errors: as SetMessages.
 func (s *LeadService) IncrementMessages(ctx context.Context, id string) (*Lead, error) {
 	return s.changeLead(ctx, id, func(_ Tx, a Actor, l *Lead) (*Event, error) {
-		if l.Stage.Final() {
-			return nil, Errorf(ECONFLICT, CodeLeadClosed, "the lead is %s; its messages count is frozen", l.Stage)
+		if err := l.Stage.CheckOpen(); err != nil {
+			return nil, err
 		}
 		if l.MessagesCount >= MaxMessagesCount {
 			return nil, Invalid(FieldError{Field: "messages_count", Message: "must be between 0 and 1000000"})
@@ -282,8 +285,8 @@ func (s *LeadService) TransferCheck(ctx context.Context, id string) ([]string, e
 func (s *LeadService) Transfer(ctx context.Context, id string) (*Sale, error) {
 	var sale *Sale
 	_, err := s.changeLead(ctx, id, func(tx Tx, a Actor, l *Lead) (*Event, error) {
-		if l.Stage.Final() {
-			return nil, Errorf(ECONFLICT, CodeLeadClosed, "the lead is already %s", l.Stage)
+		if err := l.Stage.CheckOpen(); err != nil {
+			return nil, err
 		}
 		if b := TransferBlockers(l, s.minScore); len(b) > 0 {
 			return nil, &Error{Kind: ECONFLICT, Code: CodeTransferBlocked, Blockers: b,
@@ -314,10 +317,11 @@ func (s *LeadService) Transfer(ctx context.Context, id string) (*Sale, error) {
 
 // LeadSale returns the sale made from a lead. Errors: ENOTFOUND.
 func (s *LeadService) LeadSale(ctx context.Context, leadID string) (*Sale, error) {
-	if _, err := s.Lead(ctx, leadID); err != nil {
+	l, err := s.Lead(ctx, leadID)
+	if err != nil {
 		return nil, err
 	}
-	return s.store.SaleByLead(ctx, leadID)
+	return s.store.SaleByLead(ctx, l.ID)
 }
 
 // MaxTrail bounds the events returned for one lead.
@@ -326,10 +330,11 @@ const MaxTrail = 1000
 // LeadEvents returns the audit trail of a lead and its sale, oldest first.
 // Errors: ENOTFOUND.
 func (s *LeadService) LeadEvents(ctx context.Context, leadID string) ([]*Event, error) {
-	if _, err := s.Lead(ctx, leadID); err != nil {
+	l, err := s.Lead(ctx, leadID)
+	if err != nil {
 		return nil, err
 	}
-	return s.store.Events(ctx, EventFilter{LeadID: leadID, Limit: MaxTrail})
+	return s.store.Events(ctx, EventFilter{LeadID: l.ID, Limit: MaxTrail})
 }
 
 // ---- sales ----
@@ -340,6 +345,7 @@ func (s *LeadService) Sale(ctx context.Context, id string) (*Sale, error) {
 	if err != nil {
 		return nil, err
 	}
+	id = NormalizeID(id)
 	if !ValidID(id) {
 		return nil, NotFound("sale")
 	}
@@ -359,12 +365,11 @@ func (s *LeadService) Sales(ctx context.Context, f SaleFilter) ([]*Sale, string,
 	if err != nil {
 		return nil, "", err
 	}
-	if !a.Role.SeesAll() {
-		if f.OwnerID != "" && f.OwnerID != a.UserID {
-			return []*Sale{}, "", nil
-		}
-		f.OwnerID = a.UserID
+	var ok bool
+	if f.OwnerID, ok = ownerScope(a, f.OwnerID); !ok {
+		return []*Sale{}, "", nil
 	}
+	f.After = NormalizeID(f.After)
 	if err := checkCursor(f.After); err != nil {
 		return nil, "", err
 	}
@@ -384,6 +389,7 @@ func (s *LeadService) MoveSale(ctx context.Context, id string, to SaleStage) (*S
 	if !to.Valid() {
 		return nil, Invalid(FieldError{Field: "stage", Message: "must be one of new, kyc, agreement, paid, lost"})
 	}
+	id = NormalizeID(id)
 	if !ValidID(id) {
 		return nil, NotFound("sale")
 	}
@@ -424,10 +430,11 @@ func (s *LeadService) Audit(ctx context.Context, f EventFilter) ([]*Event, strin
 	if !a.Role.SeesAll() {
 		return nil, "", Errorf(EFORBIDDEN, CodeForbidden, "only senior managers and admins read the audit trail")
 	}
+	f.LeadID = ""
+	f.ActorID, f.After = NormalizeID(f.ActorID), NormalizeID(f.After)
 	if err := checkCursor(f.After); err != nil {
 		return nil, "", err
 	}
-	f.LeadID = ""
 	return page(f.Limit, func(n int) ([]*Event, error) {
 		f.Limit = n
 		return s.store.Events(ctx, f)

@@ -128,6 +128,20 @@ func newAnalysisService(leads *LeadService, scorer Scorer, maxInFlight int, wait
 		aiSlots: make(chan struct{}, maxInFlight), aiWait: wait}
 }
 
+// ownerScope returns the owner filter a list is limited to for actor a, given
+// the one asked for: a manager sees only their own rows (asking for another's
+// matches nothing: ok is false), senior managers and admins what they asked.
+func ownerScope(a Actor, asked string) (owner string, ok bool) {
+	asked = NormalizeID(asked)
+	if a.Role.SeesAll() {
+		return asked, true
+	}
+	if asked != "" && asked != a.UserID {
+		return "", false
+	}
+	return a.UserID, true
+}
+
 func actor(ctx context.Context) (Actor, error) {
 	a, ok := ActorFrom(ctx)
 	if !ok {

@@ -7,6 +7,9 @@ const (
 	BlockerNotAnalyzed         = "not_analyzed"
 	BlockerAnalysisStale       = "analysis_stale"
 	BlockerScoreBelowThreshold = "score_below_threshold"
+	// BlockerLeadClosed stands alone: a transferred or lost lead is not
+	// judged against the other conditions, which a closing move changes.
+	BlockerLeadClosed = CodeLeadClosed
 )
 
 // DefaultMinScore is the default transfer threshold.
@@ -16,6 +19,9 @@ const DefaultMinScore = 0.6
 // with the threshold minScore; none means the transfer is allowed. The AI's
 // recommendation plays no part: a person decides, the rules gate.
 func TransferBlockers(l *Lead, minScore float64) []string {
+	if l.Stage.Final() {
+		return []string{BlockerLeadClosed}
+	}
 	b := []string{}
 	if l.Stage != LeadQualified {
 		b = append(b, BlockerStageNotQualified)
@@ -27,16 +33,18 @@ func TransferBlockers(l *Lead, minScore float64) []string {
 	case l.AI == nil:
 		b = append(b, BlockerNotAnalyzed)
 	default:
-		if l.AI.Facts != l.Facts() {
+		if l.AnalysisStale() {
 			b = append(b, BlockerAnalysisStale)
 		}
-		if !scoreAtLeast(l.AI.Score, minScore) {
+		if !MeetsThreshold(l.AI.Score, minScore) {
 			b = append(b, BlockerScoreBelowThreshold)
 		}
 	}
 	return b
 }
 
-// scoreAtLeast compares with a tolerance of 1e-9 so that a score stored
-// as 0.6 passes a 0.6 threshold whatever the float rounding on the way.
-func scoreAtLeast(score, min float64) bool { return score >= min-1e-9 }
+// MeetsThreshold reports whether score passes the transfer threshold min. It
+// compares with a tolerance of 1e-9 so that a score stored as 0.6 passes a 0.6
+// threshold whatever the float rounding on the way; the pages colour a score
+// with it too, so the gauge and the gate never disagree.
+func MeetsThreshold(score, min float64) bool { return score >= min-1e-9 }

@@ -85,6 +85,7 @@ func (s *UserService) UpdateUser(ctx context.Context, id string, up UserUpdate) 
 	if err != nil {
 		return nil, err
 	}
+	id = NormalizeID(id)
 	if !ValidID(id) {
 		return nil, NotFound("user")
 	}

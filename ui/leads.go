@@ -227,7 +227,7 @@ func (a *App) leadNewPage(w http.ResponseWriter, r *http.Request, v *view) {
 func (a *App) leadCreate(w http.ResponseWriter, r *http.Request, v *view) {
 	f := leadForm{Source: r.PostFormValue("source"), BusinessDomain: r.PostFormValue("business_domain"),
 		MessagesCount: strings.TrimSpace(r.PostFormValue("messages_count")), Name: r.PostFormValue("name"),
-		Email: strings.TrimSpace(r.PostFormValue("email")), Phone: r.PostFormValue("phone"),
+		Email: r.PostFormValue("email"), Phone: r.PostFormValue("phone"),
 		Company: r.PostFormValue("company"), Note: r.PostFormValue("note"), OwnerID: r.PostFormValue("owner_id")}
 	in := crm.LeadInput{Source: crm.Source(f.Source), BusinessDomain: f.BusinessDomain, Name: f.Name,
 		Email: f.Email, Phone: f.Phone, Company: f.Company, Note: f.Note, OwnerID: f.OwnerID}
@@ -332,7 +332,7 @@ func track(cur crm.LeadStage, reached map[crm.LeadStage]bool) []step {
 // band names the score's zone: high from the transfer threshold up, low below 0.4.
 func band(score, threshold float64) string {
 	switch {
-	case score >= threshold-1e-9:
+	case crm.MeetsThreshold(score, threshold):
 		return "high"
 	case score < 0.4:
 		return "low"
@@ -382,12 +382,7 @@ func (a *App) showLead(w http.ResponseWriter, r *http.Request, v *view, form *le
 			BusinessDomain: l.BusinessDomain, MessagesCount: strconv.Itoa(l.MessagesCount)}
 	}
 	if l.AI != nil {
-		d.Analysis = &analysisView{LeadAnalysis: l.AI, Band: band(l.AI.Score, d.MinScore), Stale: l.AI.Facts != l.Facts()}
-		// A closed lead's analysis differs from it by the closing move itself
-		// (qualified → transferred); it cannot be redone, so it is not "stale".
-		if d.Final {
-			d.Analysis.Stale = false
-		}
+		d.Analysis = &analysisView{LeadAnalysis: l.AI, Band: band(l.AI.Score, d.MinScore), Stale: l.AnalysisStale()}
 	}
 	if l.Stage == crm.LeadTransferred {
 		if s, err := svc.Leads.LeadSale(ctx, id); err == nil {
@@ -510,7 +505,7 @@ func (a *App) afterLeadAction(w http.ResponseWriter, r *http.Request, v *view, e
 }
 
 func (a *App) leadUpdate(w http.ResponseWriter, r *http.Request, v *view) {
-	f := leadForm{Name: r.PostFormValue("name"), Email: strings.TrimSpace(r.PostFormValue("email")),
+	f := leadForm{Name: r.PostFormValue("name"), Email: r.PostFormValue("email"),
 		Phone: r.PostFormValue("phone"), Company: r.PostFormValue("company"), Note: r.PostFormValue("note"),
 		BusinessDomain: r.PostFormValue("business_domain")}
 	u := crm.LeadUpdate{Name: &f.Name, Email: &f.Email, Phone: &f.Phone, Company: &f.Company, Note: &f.Note}

@@ -400,3 +400,45 @@ func TestLeadListPagesWithACursor(t *testing.T) {
 	// A cursor nobody gave out is a message, not an error page.
 	checkPage(t, c.get("/app/leads?cursor=bogus"), http.StatusOK)
 }
+
+// TestClosedLeadPages: the pages show a transferred and a lost lead as the API
+// does (web's TestClosedLeadAnalysis): the analysis is current, not marked
+// stale, and the transfer panel names lead_closed alone.
+func TestClosedLeadPages(t *testing.T) {
+	b := setup(t)
+	done, _ := transferredLead(t, b.alice, b.svc)
+	ctx := as(b.alice)
+	lost, err := b.svc.Leads.CreateLead(ctx, crm.LeadInput{Source: crm.SourceScanner, Name: "Lost lead"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.svc.Analyses.Analyze(ctx, lost.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.svc.Leads.MoveLead(ctx, lost.ID, crm.LeadLost); err != nil {
+		t.Fatal(err)
+	}
+	c := b.client(t)
+	c.login(b.alice.Email)
+	for name, id := range map[string]string{"transferred": done.ID, "lost": lost.ID} {
+		p := c.get("/app/leads/" + id)
+		checkPage(t, p, http.StatusOK)
+		if strings.Contains(p.body, `id="analysis-stale"`) {
+			t.Errorf("%s lead page marks the analysis stale", name)
+		}
+		if !strings.Contains(p.body, `id="analysis-score"`) {
+			t.Errorf("%s lead page shows no analysis", name)
+		}
+		for _, other := range []string{"stage_not_qualified", "analysis_stale", "score_below_threshold", "not_analyzed"} {
+			if strings.Contains(p.body, `data-blocker="`+other+`"`) {
+				t.Errorf("%s lead page lists blocker %s", name, other)
+			}
+		}
+	}
+	p := c.get("/app/leads/" + lost.ID)
+	if !strings.Contains(p.body, `data-blocker="lead_closed"`) {
+		t.Errorf("lost lead page does not list the lead_closed blocker")
+	}
+	// An id typed in capitals opens the page, as it does on the API.
+	checkPage(t, c.get("/app/leads/"+strings.ToUpper(lost.ID)), http.StatusOK)
+}

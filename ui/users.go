@@ -2,7 +2,6 @@ package ui
 
 import (
 	"net/http"
-	"strings"
 
 	"github.com/crmleads/crm"
 )
@@ -34,7 +33,7 @@ func (a *App) showUsers(w http.ResponseWriter, r *http.Request, v *view, f userF
 }
 
 func (a *App) userCreate(w http.ResponseWriter, r *http.Request, v *view) {
-	f := userForm{Email: strings.TrimSpace(r.PostFormValue("email")), Name: r.PostFormValue("name"), Role: r.PostFormValue("role")}
+	f := userForm{Email: r.PostFormValue("email"), Name: r.PostFormValue("name"), Role: r.PostFormValue("role")}
 	u, err := a.deps.Users.CreateUser(r.Context(), crm.UserInput{Email: f.Email, Name: f.Name,
 		Role: crm.Role(f.Role), Password: r.PostFormValue("password")})
 	if err == nil {

@@ -423,3 +423,34 @@ func TestConcurrency(t *testing.T) {
 		}
 	})
 }
+
+// TestClosedLeadAnalysis: a transferred and a lost lead keep their analysis as
+// the record of the decision (ai_stale false), and transfer-check answers
+// lead_closed alone, on both stores. ui/pages_test.go shows the same on the pages.
+func TestClosedLeadAnalysis(t *testing.T) {
+	t.Parallel()
+	forKinds(t, func(t *testing.T, kind string) {
+		e := newEnv(t, kind)
+		transferred := e.eligibleLead(e.mgr, 0.8, "transfer_to_sales")
+		e.must(201, "POST", "/leads/"+transferred.ID+"/transfer", e.mgr.Token, nil)
+		lost := e.eligibleLead(e.mgr, 0.3, "mark_as_lost")
+		e.must(200, "PATCH", "/leads/"+lost.ID+"/stage", e.mgr.Token, map[string]any{"stage": "lost"})
+		for name, id := range map[string]string{"transferred": transferred.ID, "lost": lost.ID} {
+			var l leadJSON
+			e.must(200, "GET", "/leads/"+id, e.mgr.Token, nil).decode(t, &l)
+			if l.AIStale {
+				t.Errorf("%s lead: ai_stale true, want false", name)
+			}
+			var check struct {
+				Allowed  bool     `json:"allowed"`
+				Blockers []string `json:"blockers"`
+			}
+			e.must(200, "GET", "/leads/"+id+"/transfer-check", e.mgr.Token, nil).decode(t, &check)
+			if check.Allowed || !cmp.Equal(check.Blockers, []string{"lead_closed"}) {
+				t.Errorf("%s lead: transfer-check %+v, want allowed false, blockers [lead_closed]", name, check)
+			}
+		}
+		// An id typed in capitals finds the lead, on the API as on the pages.
+		e.must(200, "GET", "/leads/"+strings.ToUpper(lost.ID), e.mgr.Token, nil)
+	})
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/url"
 	"strconv"
-	"strings"
 
 	"github.com/crmleads/crm"
 )
@@ -12,9 +11,6 @@ import (
 type idPath struct {
 	ID string `path:"id" doc:"UUID; anything else is simply not found"`
 }
-
-// canonicalID lower-cases an id so that a UUID in capitals finds its row.
-func canonicalID(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 
 type leadResponse struct{ Body Lead }
 
@@ -44,7 +40,7 @@ func handleLeadCreate(d Deps) func(context.Context, *leadCreateInput) (*leadResp
 		b := in.Body
 		return leadResult(d.Leads.CreateLead(ctx, crm.LeadInput{Source: crm.Source(b.Source),
 			BusinessDomain: b.BusinessDomain, MessagesCount: b.MessagesCount, Name: b.Name, Email: b.Email,
-			Phone: b.Phone, Company: b.Company, Note: b.Note, OwnerID: canonicalID(b.OwnerID)}))
+			Phone: b.Phone, Company: b.Company, Note: b.Note, OwnerID: b.OwnerID}))
 	}
 }
 
@@ -80,7 +76,7 @@ func nextLink(path string, q url.Values, cursor string) string {
 func handleLeadList(d Deps) func(context.Context, *leadListInput) (*leadListResponse, error) {
 	return func(ctx context.Context, in *leadListInput) (*leadListResponse, error) {
 		leads, next, err := d.Leads.Leads(ctx, crm.LeadFilter{Stage: crm.LeadStage(in.Stage),
-			Source: crm.Source(in.Source), OwnerID: canonicalID(in.OwnerID), Q: in.Q, After: canonicalID(in.Cursor),
+			Source: crm.Source(in.Source), OwnerID: in.OwnerID, Q: in.Q, After: in.Cursor,
 			Limit: in.Limit})
 		if err != nil {
 			return nil, err
@@ -97,7 +93,7 @@ func handleLeadList(d Deps) func(context.Context, *leadListInput) (*leadListResp
 
 func handleLeadGet(d Deps) func(context.Context, *idPath) (*leadResponse, error) {
 	return func(ctx context.Context, in *idPath) (*leadResponse, error) {
-		return leadResult(d.Leads.Lead(ctx, canonicalID(in.ID)))
+		return leadResult(d.Leads.Lead(ctx, in.ID))
 	}
 }
 
@@ -127,10 +123,10 @@ func handleLeadUpdate(d Deps) func(context.Context, *leadUpdateInput) (*leadResp
 			}
 		}
 		if b.OwnerID != "" {
-			owner := canonicalID(b.OwnerID)
+			owner := b.OwnerID
 			u.OwnerID = &owner
 		}
-		return leadResult(d.Leads.UpdateLead(ctx, canonicalID(in.ID), u))
+		return leadResult(d.Leads.UpdateLead(ctx, in.ID, u))
 	}
 }
 
@@ -143,7 +139,7 @@ type messagesInput struct {
 
 func handleLeadMessages(d Deps) func(context.Context, *messagesInput) (*leadResponse, error) {
 	return func(ctx context.Context, in *messagesInput) (*leadResponse, error) {
-		return leadResult(d.Leads.SetMessages(ctx, canonicalID(in.ID), in.Body.MessagesCount))
+		return leadResult(d.Leads.SetMessages(ctx, in.ID, in.Body.MessagesCount))
 	}
 }
 
@@ -156,7 +152,7 @@ type leadStageInput struct {
 
 func handleLeadStage(d Deps) func(context.Context, *leadStageInput) (*leadResponse, error) {
 	return func(ctx context.Context, in *leadStageInput) (*leadResponse, error) {
-		return leadResult(d.Leads.MoveLead(ctx, canonicalID(in.ID), crm.LeadStage(in.Body.Stage)))
+		return leadResult(d.Leads.MoveLead(ctx, in.ID, crm.LeadStage(in.Body.Stage)))
 	}
 }
 
@@ -170,7 +166,7 @@ type transferCheckResponse struct {
 
 func handleTransferCheck(d Deps) func(context.Context, *idPath) (*transferCheckResponse, error) {
 	return func(ctx context.Context, in *idPath) (*transferCheckResponse, error) {
-		b, err := d.Leads.TransferCheck(ctx, canonicalID(in.ID))
+		b, err := d.Leads.TransferCheck(ctx, in.ID)
 		if err != nil {
 			return nil, err
 		}
@@ -191,13 +187,13 @@ func saleResult(s *crm.Sale, err error) (*saleResponse, error) {
 
 func handleTransfer(d Deps) func(context.Context, *idPath) (*saleResponse, error) {
 	return func(ctx context.Context, in *idPath) (*saleResponse, error) {
-		return saleResult(d.Leads.Transfer(ctx, canonicalID(in.ID)))
+		return saleResult(d.Leads.Transfer(ctx, in.ID))
 	}
 }
 
 func handleLeadSale(d Deps) func(context.Context, *idPath) (*saleResponse, error) {
 	return func(ctx context.Context, in *idPath) (*saleResponse, error) {
-		return saleResult(d.Leads.LeadSale(ctx, canonicalID(in.ID)))
+		return saleResult(d.Leads.LeadSale(ctx, in.ID))
 	}
 }
 
@@ -219,7 +215,7 @@ func eventsResult(events []*crm.Event, err error) (*eventsResponse, error) {
 
 func handleLeadEvents(d Deps) func(context.Context, *idPath) (*eventsResponse, error) {
 	return func(ctx context.Context, in *idPath) (*eventsResponse, error) {
-		return eventsResult(d.Leads.LeadEvents(ctx, canonicalID(in.ID)))
+		return eventsResult(d.Leads.LeadEvents(ctx, in.ID))
 	}
 }
 
@@ -227,7 +223,7 @@ type analysisResponse struct{ Body Analysis }
 
 func handleAnalyze(d Deps) func(context.Context, *idPath) (*analysisResponse, error) {
 	return func(ctx context.Context, in *idPath) (*analysisResponse, error) {
-		a, err := d.Analyses.Analyze(ctx, canonicalID(in.ID))
+		a, err := d.Analyses.Analyze(ctx, in.ID)
 		if err != nil {
 			return nil, err
 		}
@@ -241,7 +237,7 @@ type analysesResponse struct{ Body []AnalysisRecord }
 
 func handleAnalyses(d Deps) func(context.Context, *idPath) (*analysesResponse, error) {
 	return func(ctx context.Context, in *idPath) (*analysesResponse, error) {
-		rows, err := d.Analyses.Analyses(ctx, canonicalID(in.ID))
+		rows, err := d.Analyses.Analyses(ctx, in.ID)
 		if err != nil {
 			return nil, err
 		}

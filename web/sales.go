@@ -23,7 +23,7 @@ type saleListResponse struct {
 func handleSaleList(d Deps) func(context.Context, *saleListInput) (*saleListResponse, error) {
 	return func(ctx context.Context, in *saleListInput) (*saleListResponse, error) {
 		sales, next, err := d.Leads.Sales(ctx, crm.SaleFilter{Stage: crm.SaleStage(in.Stage),
-			OwnerID: canonicalID(in.OwnerID), After: canonicalID(in.Cursor), Limit: in.Limit})
+			OwnerID: in.OwnerID, After: in.Cursor, Limit: in.Limit})
 		if err != nil {
 			return nil, err
 		}
@@ -39,7 +39,7 @@ func handleSaleList(d Deps) func(context.Context, *saleListInput) (*saleListResp
 
 func handleSaleGet(d Deps) func(context.Context, *idPath) (*saleResponse, error) {
 	return func(ctx context.Context, in *idPath) (*saleResponse, error) {
-		return saleResult(d.Leads.Sale(ctx, canonicalID(in.ID)))
+		return saleResult(d.Leads.Sale(ctx, in.ID))
 	}
 }
 
@@ -52,6 +52,6 @@ type saleStageInput struct {
 
 func handleSaleStage(d Deps) func(context.Context, *saleStageInput) (*saleResponse, error) {
 	return func(ctx context.Context, in *saleStageInput) (*saleResponse, error) {
-		return saleResult(d.Leads.MoveSale(ctx, canonicalID(in.ID), crm.SaleStage(in.Body.Stage)))
+		return saleResult(d.Leads.MoveSale(ctx, in.ID, crm.SaleStage(in.Body.Stage)))
 	}
 }

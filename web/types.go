@@ -52,7 +52,7 @@ func leadOut(l *crm.Lead) Lead {
 		at := a.AnalyzedAt
 		out.AIScore, out.AIRecommendation, out.AIReason, out.AIAnalyzedAt = &a.Score, &rec, &a.Reason, &at
 		out.AIProvider, out.AIModel, out.AIPromptVersion = &a.Provider, &a.Model, &a.PromptVersion
-		out.AIStale = a.Facts != l.Facts()
+		out.AIStale = l.AnalysisStale()
 	}
 	return out
 }

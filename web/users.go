@@ -136,7 +136,7 @@ func handleUserUpdate(d Deps) func(context.Context, *userUpdateInput) (*userResp
 			r := crm.Role(*b.Role)
 			up.Role = &r
 		}
-		return userResult(d.Users.UpdateUser(ctx, canonicalID(in.ID), up))
+		return userResult(d.Users.UpdateUser(ctx, in.ID, up))
 	}
 }
 
@@ -151,8 +151,8 @@ type auditInput struct {
 
 func handleAudit(d Deps) func(context.Context, *auditInput) (*eventsResponse, error) {
 	return func(ctx context.Context, in *auditInput) (*eventsResponse, error) {
-		events, next, err := d.Leads.Audit(ctx, crm.EventFilter{ActorID: canonicalID(in.ActorID), Action: in.Action,
-			Since: in.Since, Until: in.Until, After: canonicalID(in.Cursor), Limit: in.Limit})
+		events, next, err := d.Leads.Audit(ctx, crm.EventFilter{ActorID: in.ActorID, Action: in.Action,
+			Since: in.Since, Until: in.Until, After: in.Cursor, Limit: in.Limit})
 		out, err := eventsResult(events, err)
 		if err != nil {
 			return nil, err
