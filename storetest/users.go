@@ -12,8 +12,6 @@ import (
 	"github.com/crmleads/crm"
 )
 
-func userID(u *crm.User) string { return u.ID }
-
 func pw(u *crm.User) string { return "password-" + u.Email }
 
 var userTests = []test{

@@ -170,12 +170,6 @@ type column struct {
 	More  bool
 }
 
-type saleColumn struct {
-	Stage string
-	Sales []*crm.Sale
-	More  bool
-}
-
 const boardColumnSize = 50
 
 func (a *App) boardPage(w http.ResponseWriter, r *http.Request, v *view) {
