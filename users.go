@@ -122,6 +122,11 @@ func (s *UserService) UpdateUser(ctx context.Context, id string, up UserUpdate) 
 			changes["password"] = "reset"
 			u.PasswordHash = hash
 		}
+		// A new password, or a deactivation, ends every token issued before
+		// (a deactivated user's tokens would otherwise revive on reactivation).
+		if hash != "" || (up.Active != nil && !*up.Active && changes["active"] != nil) {
+			u.TokenVersion++
+		}
 		if len(changes) == 0 {
 			out = u
 			return nil
@@ -214,10 +219,12 @@ func (e *Error) withCause(cause error) *Error {
 	return e
 }
 
-// ActiveUser returns the user behind a token, who must still exist and be
-// active: a deactivated user's tokens stop working at once.
+// ActiveUser returns the user behind a token of the given token version, who
+// must still exist and be active, and whose version must still be that one:
+// a deactivated user's tokens stop working at once, and so do the tokens
+// issued before a password change, a deactivation or a sign-out.
 // Errors: EUNAUTHORIZED.
-func (s *UserService) ActiveUser(ctx context.Context, id string) (*User, error) {
+func (s *UserService) ActiveUser(ctx context.Context, id string, version int) (*User, error) {
 	if !ValidID(id) {
 		return nil, Errorf(EUNAUTHORIZED, CodeUnauthorized, "the token is not valid")
 	}
@@ -228,7 +235,32 @@ func (s *UserService) ActiveUser(ctx context.Context, id string) (*User, error) 
 	if err != nil {
 		return nil, err
 	}
+	if u.TokenVersion != version {
+		return nil, Errorf(EUNAUTHORIZED, CodeUnauthorized, "the token has been ended (signed out, or the password changed); sign in again")
+	}
 	return u, nil
+}
+
+// EndSessions ends every token of the acting user ("sign out everywhere"),
+// the one this request came with included, by raising the user's token
+// version. Errors: EUNAUTHORIZED, ENOTFOUND (the system actor).
+func (s *UserService) EndSessions(ctx context.Context) error {
+	a, err := actor(ctx)
+	if err != nil {
+		return err
+	}
+	if a.UserID == "" {
+		return NotFound("user")
+	}
+	return s.store.InTx(ctx, func(tx Tx) error {
+		u, err := tx.LockUser(ctx, a.UserID)
+		if err != nil {
+			return err
+		}
+		u.TokenVersion++
+		u.UpdatedAt = s.timestamp()
+		return tx.UpdateUser(ctx, u)
+	})
 }
 
 // Bootstrap creates the first admin on an empty database and reports whether

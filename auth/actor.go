@@ -10,15 +10,16 @@ import (
 
 // Actor returns the acting user behind an access token. The user is read from
 // the database on every call, so a deactivated user's tokens stop working at
-// once and a role change applies to the next request. The JSON API reads the
+// once, a token of an older version (see crm.User.TokenVersion) is refused,
+// and a role change applies to the next request. The JSON API reads the
 // token from the Authorization header (BearerActor), the pages from their
 // session cookie. Errors: EUNAUTHORIZED, EUNAVAILABLE.
 func (t *Tokens) Actor(ctx context.Context, users *crm.UserService, token string) (crm.Actor, error) {
-	id, err := t.Verify(strings.TrimSpace(token))
+	id, version, err := t.Verify(strings.TrimSpace(token))
 	if err != nil {
 		return crm.Actor{}, err
 	}
-	u, err := users.ActiveUser(ctx, id)
+	u, err := users.ActiveUser(ctx, id, version)
 	if err != nil {
 		return crm.Actor{}, err
 	}

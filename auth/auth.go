@@ -68,16 +68,25 @@ func NewTokens(key []byte, ttl time.Duration) *Tokens {
 // TTL returns the lifetime of the tokens issued.
 func (t *Tokens) TTL() time.Duration { return t.ttl }
 
-// Issue returns a signed token for the user.
-func (t *Tokens) Issue(userID string) (string, error) {
+// tokenClaims are the claims of an access token: the registered ones and the
+// user's token version ("ver"; absent in tokens issued before versions
+// existed, which reads as 0, every user's first version).
+type tokenClaims struct {
+	jwt.RegisteredClaims
+	Version int `json:"ver,omitempty"`
+}
+
+// Issue returns a signed token for the user at its current token version
+// (crm.User.TokenVersion): raising the version ends the token.
+func (t *Tokens) Issue(userID string, version int) (string, error) {
 	now := t.now()
-	claims := jwt.RegisteredClaims{
+	c := tokenClaims{RegisteredClaims: jwt.RegisteredClaims{
 		Issuer:    Issuer,
 		Subject:   userID,
 		IssuedAt:  jwt.NewNumericDate(now),
 		ExpiresAt: jwt.NewNumericDate(now.Add(t.ttl)),
-	}
-	s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(t.key)
+	}, Version: version}
+	s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(t.key)
 	if err != nil {
 		return "", fmt.Errorf("sign token: %w", err)
 	}
@@ -85,19 +94,21 @@ func (t *Tokens) Issue(userID string) (string, error) {
 }
 
 // Verify checks a token's signature (HS256 only: "none" and every other
-// algorithm are refused), issuer and expiry, and returns the user id.
-func (t *Tokens) Verify(token string) (string, error) {
-	var claims jwt.RegisteredClaims
-	_, err := jwt.ParseWithClaims(token, &claims, func(*jwt.Token) (any, error) { return t.key, nil },
+// algorithm are refused), issuer and expiry, and returns the user id and the
+// token version. Whether that version is still the user's is for
+// crm.UserService.ActiveUser to say.
+func (t *Tokens) Verify(token string) (userID string, version int, err error) {
+	var c tokenClaims
+	_, err = jwt.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return t.key, nil },
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
 		jwt.WithIssuer(Issuer),
 		jwt.WithExpirationRequired(),
 		jwt.WithTimeFunc(t.now),
 	)
-	if err != nil {
-		return "", crm.Errorf(crm.EUNAUTHORIZED, crm.CodeUnauthorized, "the token is not valid")
+	if err != nil || c.Version < 0 {
+		return "", 0, crm.Errorf(crm.EUNAUTHORIZED, crm.CodeUnauthorized, "the token is not valid")
 	}
-	return claims.Subject, nil
+	return c.Subject, c.Version, nil
 }
 
 // SecretSetting is the settings key of the generated signing key.

@@ -451,11 +451,11 @@ func (db *DB) Analyses(ctx context.Context, leadID string, n int) ([]*crm.Analys
 
 // ---- users ----
 
-const userCols = `id, email, name, role, active, password_hash, created_at, updated_at`
+const userCols = `id, email, name, role, active, password_hash, token_version, created_at, updated_at`
 
 func scanUser(row pgx.Row) (*crm.User, error) {
 	var u crm.User
-	if err := row.Scan(&u.ID, &u.Email, &u.Name, &u.Role, &u.Active, &u.PasswordHash, &u.CreatedAt, &u.UpdatedAt); err != nil {
+	if err := row.Scan(&u.ID, &u.Email, &u.Name, &u.Role, &u.Active, &u.PasswordHash, &u.TokenVersion, &u.CreatedAt, &u.UpdatedAt); err != nil {
 		return nil, err
 	}
 	u.CreatedAt, u.UpdatedAt = u.CreatedAt.UTC(), u.UpdatedAt.UTC()
@@ -517,8 +517,8 @@ func (t *tx) InsertUser(ctx context.Context, u *crm.User) error {
 	if err := checkIDs("id", u.ID); err != nil {
 		return err
 	}
-	t.write("insert user", "", `INSERT INTO users (`+userCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		u.ID, u.Email, u.Name, string(u.Role), u.Active, u.PasswordHash, u.CreatedAt, u.UpdatedAt)
+	t.write("insert user", "", `INSERT INTO users (`+userCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		u.ID, u.Email, u.Name, string(u.Role), u.Active, u.PasswordHash, u.TokenVersion, u.CreatedAt, u.UpdatedAt)
 	return nil
 }
 
@@ -526,8 +526,9 @@ func (t *tx) UpdateUser(ctx context.Context, u *crm.User) error {
 	if !crm.ValidID(u.ID) {
 		return crm.NotFound("user")
 	}
-	t.write("update user", "user", `UPDATE users SET name = $2, role = $3, active = $4, password_hash = $5, updated_at = $6
-		WHERE id = $1`, u.ID, u.Name, string(u.Role), u.Active, u.PasswordHash, u.UpdatedAt)
+	t.write("update user", "user", `UPDATE users SET name = $2, role = $3, active = $4, password_hash = $5,
+		token_version = $6, updated_at = $7 WHERE id = $1`,
+		u.ID, u.Name, string(u.Role), u.Active, u.PasswordHash, u.TokenVersion, u.UpdatedAt)
 	return nil
 }
 

@@ -10,15 +10,15 @@ import (
 	"github.com/crmleads/crm"
 )
 
-const userCols = `id, email, name, role, active, password_hash, created_at, updated_at`
+const userCols = `id, email, name, role, active, password_hash, token_version, created_at, updated_at`
 
 const (
 	qUser         = `SELECT ` + userCols + ` FROM users WHERE id = ?`
 	qUserByEmail  = `SELECT ` + userCols + ` FROM users WHERE email = ?`
 	qUsers        = `SELECT ` + userCols + ` FROM users ORDER BY email`
 	qUserCount    = `SELECT count(*) FROM users`
-	qUserIns      = `INSERT INTO users (` + userCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
-	qUserUpd      = `UPDATE users SET name = ?, role = ?, active = ?, password_hash = ?, updated_at = ? WHERE id = ?`
+	qUserIns      = `INSERT INTO users (` + userCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	qUserUpd      = `UPDATE users SET name = ?, role = ?, active = ?, password_hash = ?, token_version = ?, updated_at = ? WHERE id = ?`
 	qActiveAdmins = `SELECT count(*) FROM users WHERE role = 'admin' AND active = 1`
 
 	qAttempts      = `SELECT id, at, failed FROM login_attempts WHERE email = ? AND at >= ? ORDER BY at, id`
@@ -41,7 +41,7 @@ func scanUser(r scanner) (*crm.User, error) {
 		active           int64
 		created, updated string
 	)
-	if err := r.Scan(&u.ID, &u.Email, &u.Name, &u.Role, &active, &u.PasswordHash, &created, &updated); err != nil {
+	if err := r.Scan(&u.ID, &u.Email, &u.Name, &u.Role, &active, &u.PasswordHash, &u.TokenVersion, &created, &updated); err != nil {
 		return nil, err
 	}
 	u.Active = active != 0
@@ -103,14 +103,14 @@ func (t *tx) LockUser(ctx context.Context, id string) (*crm.User, error) {
 // InsertUser adds a user; a taken email is ECONFLICT/CodeEmailTaken.
 func (t *tx) InsertUser(ctx context.Context, u *crm.User) error {
 	return mapErr("insert user", "", t.exec(ctx, qUserIns,
-		u.ID, u.Email, u.Name, string(u.Role), boolInt(u.Active), u.PasswordHash, fmtTime(u.CreatedAt), fmtTime(u.UpdatedAt)))
+		u.ID, u.Email, u.Name, string(u.Role), boolInt(u.Active), u.PasswordHash, u.TokenVersion, fmtTime(u.CreatedAt), fmtTime(u.UpdatedAt)))
 }
 
-// UpdateUser writes the name, role, active flag, password hash and
-// updated_at of u.
+// UpdateUser writes the name, role, active flag, password hash, token
+// version and updated_at of u.
 func (t *tx) UpdateUser(ctx context.Context, u *crm.User) error {
 	return mapErr("update user", "user", t.execOne(ctx, qUserUpd,
-		u.Name, string(u.Role), boolInt(u.Active), u.PasswordHash, fmtTime(u.UpdatedAt), u.ID))
+		u.Name, string(u.Role), boolInt(u.Active), u.PasswordHash, u.TokenVersion, fmtTime(u.UpdatedAt), u.ID))
 }
 
 // CountActiveAdmins counts active admins, as the transaction sees them.

@@ -132,29 +132,96 @@ var userTests = []test{
 	{"Deactivated", func(t *testing.T, b *bundle) {
 		bg := context.Background()
 		no, yes := false, true
-		if _, err := b.svc.Users.ActiveUser(bg, b.mgr.ID); err != nil {
+		if _, err := b.svc.Users.ActiveUser(bg, b.mgr.ID, 0); err != nil {
 			t.Fatalf("ActiveUser: %v", err)
 		}
 		_, err := b.svc.Users.UpdateUser(as(b.admin), b.mgr.ID, crm.UserUpdate{Active: &no})
 		must(t, err)
-		_, err = b.svc.Users.ActiveUser(bg, b.mgr.ID)
+		_, err = b.svc.Users.ActiveUser(bg, b.mgr.ID, 1)
 		wantErr(t, err, crm.EUNAUTHORIZED, crm.CodeUnauthorized)
 		_, err = b.svc.Users.Authenticate(bg, b.mgr.Email, pw(b.mgr))
 		wantErr(t, err, crm.EUNAUTHORIZED, crm.CodeUnauthorized)
-		_, err = b.svc.Users.ActiveUser(bg, crm.NewID())
+		_, err = b.svc.Users.ActiveUser(bg, crm.NewID(), 0)
 		wantErr(t, err, crm.EUNAUTHORIZED, crm.CodeUnauthorized)
-		_, err = b.svc.Users.ActiveUser(bg, "not-an-id")
+		_, err = b.svc.Users.ActiveUser(bg, "not-an-id", 0)
 		wantErr(t, err, crm.EUNAUTHORIZED, crm.CodeUnauthorized)
 		// A deactivated user cannot be given a lead.
 		_, err = b.svc.Leads.CreateLead(as(b.senior), crm.LeadInput{Source: crm.SourceManual, OwnerID: b.mgr.ID})
 		wantErr(t, err, crm.EINVALID, crm.CodeValidation)
 		_, err = b.svc.Users.UpdateUser(as(b.admin), b.mgr.ID, crm.UserUpdate{Active: &yes})
 		must(t, err)
-		u, err := b.svc.Users.ActiveUser(bg, b.mgr.ID)
+		u, err := b.svc.Users.ActiveUser(bg, b.mgr.ID, 1)
 		must(t, err)
 		if u.ID != b.mgr.ID || !u.Active {
 			t.Errorf("ActiveUser = %+v", u)
 		}
+	}},
+	{"TokenVersion", func(t *testing.T, b *bundle) {
+		// Each step either ends the older tokens (raises the version) or
+		// not; ActiveUser then takes only the current version.
+		bg := context.Background()
+		no, yes := false, true
+		name, role, pass := "New Name", crm.RoleSeniorManager, "another password"
+		version := 0
+		for _, step := range []struct {
+			name string
+			do   func() error
+			ends bool
+		}{
+			{"rename and promote", func() error {
+				_, err := b.svc.Users.UpdateUser(as(b.admin), b.mgr.ID, crm.UserUpdate{Name: &name, Role: &role})
+				return err
+			}, false},
+			{"password reset", func() error {
+				_, err := b.svc.Users.UpdateUser(as(b.admin), b.mgr.ID, crm.UserUpdate{Password: &pass})
+				return err
+			}, true},
+			{"deactivate", func() error {
+				_, err := b.svc.Users.UpdateUser(as(b.admin), b.mgr.ID, crm.UserUpdate{Active: &no})
+				return err
+			}, true},
+			{"deactivate again (no change)", func() error {
+				_, err := b.svc.Users.UpdateUser(as(b.admin), b.mgr.ID, crm.UserUpdate{Active: &no})
+				return err
+			}, false},
+			{"reactivate", func() error {
+				_, err := b.svc.Users.UpdateUser(as(b.admin), b.mgr.ID, crm.UserUpdate{Active: &yes})
+				return err
+			}, false},
+			{"sign out everywhere", func() error { return b.svc.Users.EndSessions(as(b.mgr)) }, true},
+		} {
+			must(t, step.do())
+			got, err := b.st.User(bg, b.mgr.ID)
+			must(t, err)
+			if step.ends {
+				version++
+			}
+			if got.TokenVersion != version {
+				t.Fatalf("after %s: token version %d, want %d", step.name, got.TokenVersion, version)
+			}
+			if !got.Active {
+				continue
+			}
+			if _, err := b.svc.Users.ActiveUser(bg, b.mgr.ID, version); err != nil {
+				t.Errorf("after %s: the current version: %v", step.name, err)
+			}
+			if version > 0 {
+				_, err := b.svc.Users.ActiveUser(bg, b.mgr.ID, version-1)
+				wantErr(t, err, crm.EUNAUTHORIZED, crm.CodeUnauthorized)
+			}
+		}
+		// Signing in gives the current version, for the new token.
+		u, err := b.svc.Users.Authenticate(bg, b.mgr.Email, pass)
+		must(t, err)
+		if u.TokenVersion != version {
+			t.Errorf("Authenticate: token version %d, want %d", u.TokenVersion, version)
+		}
+		// Other users keep their tokens; the system actor has none to end.
+		if _, err := b.svc.Users.ActiveUser(bg, b.mgr2.ID, 0); err != nil {
+			t.Errorf("another user: %v", err)
+		}
+		wantErr(t, b.svc.Users.EndSessions(sys()), crm.ENOTFOUND, crm.CodeNotFound)
+		wantErr(t, b.svc.Users.EndSessions(bg), crm.EUNAUTHORIZED, crm.CodeUnauthorized)
 	}},
 	{"LoginAttempts", func(t *testing.T, b *bundle) {
 		bg := context.Background()

@@ -33,7 +33,7 @@ func (a *App) loginSubmit(w http.ResponseWriter, r *http.Request, v *view) {
 	u, err := a.deps.Users.Authenticate(r.Context(), email, r.PostFormValue("password"))
 	if err == nil {
 		var tok string
-		if tok, err = a.deps.Tokens.Issue(u.ID); err == nil {
+		if tok, err = a.deps.Tokens.Issue(u.ID, u.TokenVersion); err == nil {
 			http.SetCookie(w, a.cookie(r, sessionCookie, tok, int(a.deps.Tokens.TTL().Seconds())))
 			a.redirect(w, r, next, nil)
 			return
@@ -57,10 +57,23 @@ func (a *App) loginSubmit(w http.ResponseWriter, r *http.Request, v *view) {
 	a.render(w, r, v, "login", status)
 }
 
-// logout forgets the session in this browser. The token itself stays valid
-// until it expires (tokens are stateless), but no page holds it any more.
+// logout signs out everywhere: it ends every token of the user (tokens are
+// stateless, so ending this one alone would need a list of ended tokens read
+// on every request) and forgets the session in this browser. A session that
+// is already over just forgets the cookie.
 func (a *App) logout(w http.ResponseWriter, r *http.Request, v *view) {
 	a.clearCookie(w, r, sessionCookie)
+	if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
+		ctx := r.Context()
+		actor, err := a.deps.Tokens.Actor(ctx, a.deps.Users, c.Value)
+		if err == nil {
+			err = a.deps.Users.EndSessions(crm.WithActor(ctx, actor))
+		}
+		if err != nil && !crm.IsKind(err, crm.EUNAUTHORIZED) {
+			a.fail(w, r, v, err)
+			return
+		}
+	}
 	a.redirect(w, r, "/app/login", ok(v.L.T("login.signed_out")))
 }
 

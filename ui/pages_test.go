@@ -207,14 +207,44 @@ func TestSessionCookie(t *testing.T) {
 	if p := c.get("/app/leads"); p.status != http.StatusSeeOther || !strings.HasPrefix(p.header.Get("Location"), "/app/login") {
 		t.Errorf("bad token = %d %s", p.status, p.header.Get("Location"))
 	}
-	// Sign out clears the cookie.
+	// Sign out clears the cookie and ends the session's token, and every
+	// other one of the user (a second browser's, an API client's).
 	c.login(b.alice.Email)
+	other := b.client(t)
+	other.login(b.alice.Email)
+	token := c.session()
 	p = c.post("/app/logout", url.Values{})
-	if p.status != http.StatusSeeOther {
-		t.Fatalf("logout = %d", p.status)
+	if p.status != http.StatusSeeOther || p.header.Get("Location") != "/app/login" {
+		t.Fatalf("logout = %d %s", p.status, p.header.Get("Location"))
+	}
+	if c.session() != "" {
+		t.Error("the session cookie survived sign out")
+	}
+	if p := c.get("/app/login"); !strings.Contains(p.body, "You have signed out on every device.") {
+		t.Errorf("sign-in page after sign out has no notice:\n%s", p.body)
 	}
 	if p := c.get("/app/leads"); p.status != http.StatusSeeOther {
 		t.Errorf("after sign out /app/leads = %d", p.status)
+	}
+	c.http.Jar.SetCookies(mustURL(c.base), []*http.Cookie{{Name: "crm_session", Value: token, Path: "/"}})
+	if p := c.get("/app/leads"); p.status != http.StatusSeeOther || !strings.HasPrefix(p.header.Get("Location"), "/app/login") {
+		t.Errorf("the signed-out token kept back: /app/leads = %d %s", p.status, p.header.Get("Location"))
+	}
+	req, _ := http.NewRequest("GET", c.base+"/me", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	if p := c.do(req); p.status != http.StatusUnauthorized {
+		t.Errorf("the signed-out token at the API: GET /me = %d", p.status)
+	}
+	if p := other.get("/app/leads"); p.status != http.StatusSeeOther {
+		t.Errorf("another browser after sign out: /app/leads = %d", p.status)
+	}
+	// Signing out with a session that is already over just forgets it.
+	if p := c.post("/app/logout", url.Values{}); p.status != http.StatusSeeOther {
+		t.Errorf("second sign out = %d", p.status)
+	}
+	c.login(b.alice.Email)
+	if p := c.get("/app/leads"); p.status != http.StatusOK {
+		t.Errorf("signed in again: /app/leads = %d", p.status)
 	}
 }
 

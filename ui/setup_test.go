@@ -160,6 +160,17 @@ func (c *client) csrf() string {
 	return ""
 }
 
+// session returns the session cookie of the jar, "" when there is none.
+func (c *client) session() string {
+	c.t.Helper()
+	for _, ck := range c.http.Jar.Cookies(mustURL(c.base)) {
+		if ck.Name == "crm_session" {
+			return ck.Value
+		}
+	}
+	return ""
+}
+
 func (c *client) login(email string) {
 	c.t.Helper()
 	p := c.post("/app/login", url.Values{"email": {email}, "password": {password}})

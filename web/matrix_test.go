@@ -166,7 +166,7 @@ func TestRoleMatrix(t *testing.T) {
 	forKinds(t, func(t *testing.T, kind string) {
 		e := newEnv(t, kind)
 		third := e.newUser("third@example.com", "manager")
-		bad, err := auth.NewTokens([]byte("another key, not the server's one"), time.Hour).Issue(e.mgr.ID)
+		bad, err := auth.NewTokens([]byte("another key, not the server's one"), time.Hour).Issue(e.mgr.ID, 0)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -41,6 +41,8 @@ func addRoutes(mux *http.ServeMux, d Deps, m *metrics) {
 	register(api, sales, "PATCH", "/sales/{id}/stage", "Move the sale one stage", handleSaleStage(d), errs(404, 409, 413, 422))
 
 	register(api, users, "GET", "/me", "The signed-in user", handleMe(d))
+	register(api, users, "POST", "/me/logout-all", "Sign out everywhere: end every token of the signed-in user, this one included",
+		handleLogoutAll(d), noContent)
 	register(api, users, "GET", "/users", "List users (admin)", handleUserList(d), errs(403))
 	register(api, users, "POST", "/users", "Create a user (admin)", handleUserCreate(d), created, errs(403, 409, 413, 422))
 	register(api, users, "PATCH", "/users/{id}", "Edit a user: name, role, active, password (admin)", handleUserUpdate(d), errs(403, 404, 409, 413, 422))
@@ -72,6 +74,8 @@ func public(op *huma.Operation) {
 }
 
 func created(op *huma.Operation) { op.DefaultStatus = http.StatusCreated }
+
+func noContent(op *huma.Operation) { op.DefaultStatus = http.StatusNoContent }
 
 func newAPI(mux *http.ServeMux, d Deps) huma.API {
 	cfg := huma.DefaultConfig("CRM Leads API", d.Version)

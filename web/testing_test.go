@@ -50,6 +50,7 @@ var routes = []string{
 	"GET /sales/{id}",
 	"PATCH /sales/{id}/stage",
 	"GET /me",
+	"POST /me/logout-all",
 	"GET /users",
 	"POST /users",
 	"PATCH /users/{id}",
@@ -284,7 +285,7 @@ func (e *env) newUser(email string, role crm.Role) user {
 	if err != nil {
 		e.t.Fatalf("create user %s: %v", email, err)
 	}
-	tok, err := e.tokens.Issue(u.ID)
+	tok, err := e.tokens.Issue(u.ID, u.TokenVersion)
 	if err != nil {
 		e.t.Fatal(err)
 	}

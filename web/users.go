@@ -60,7 +60,7 @@ func handleLogin(d Deps) func(context.Context, *loginInput) (*loginResponse, err
 		if err != nil {
 			return nil, err
 		}
-		tok, err := d.Tokens.Issue(u.ID)
+		tok, err := d.Tokens.Issue(u.ID, u.TokenVersion)
 		if err != nil {
 			return nil, err
 		}
@@ -82,6 +82,17 @@ func userResult(u *crm.User, err error) (*userResponse, error) {
 func handleMe(d Deps) func(context.Context, *struct{}) (*userResponse, error) {
 	return func(ctx context.Context, _ *struct{}) (*userResponse, error) {
 		return userResult(d.Users.Me(ctx))
+	}
+}
+
+// handleLogoutAll ends every token of the signed-in user, the one it was
+// called with included.
+func handleLogoutAll(d Deps) func(context.Context, *struct{}) (*struct{}, error) {
+	return func(ctx context.Context, _ *struct{}) (*struct{}, error) {
+		if err := d.Users.EndSessions(ctx); err != nil {
+			return nil, err
+		}
+		return &struct{}{}, nil
 	}
 }
 
