@@ -290,3 +290,18 @@ func (s *UserService) Colleagues(ctx context.Context) ([]*User, error) {
 	}
 	return s.store.Users(ctx)
 }
+
+// SetPassword replaces the password of the user with the given email, as an
+// admin's reset does (UpdateUser): the command line's way back in when the
+// first admin's printed password is lost. Errors: EFORBIDDEN, ENOTFOUND,
+// EINVALID.
+func (s *UserService) SetPassword(ctx context.Context, email, password string) (*User, error) {
+	if _, err := requireAdmin(ctx); err != nil {
+		return nil, err
+	}
+	u, err := s.store.UserByEmail(ctx, NormalizeEmail(email))
+	if err != nil {
+		return nil, err
+	}
+	return s.UpdateUser(ctx, u.ID, UserUpdate{Password: &password})
+}

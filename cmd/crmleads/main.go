@@ -45,6 +45,7 @@ const usage = `usage:
   crmleads [serve]                      migrate the database, then serve
   crmleads migrate up|down|status       manage the schema
   crmleads user add --email E --role R [--name N]   add a user; the password is read from stdin
+  crmleads user set-password --email E  set a user's password (read from stdin); works while the service runs
   crmleads healthcheck                  exit 0 when the local server is ready (for container health checks)
   crmleads version`
 
@@ -235,10 +236,10 @@ func bootstrapAdmin(ctx context.Context, cfg config, svc *crm.Services, log *slo
 }
 
 func userCommand(ctx context.Context, args []string, st crm.Store, cfg config, stdin io.Reader, stdout io.Writer) error {
-	if len(args) == 0 || args[0] != "add" {
+	if len(args) == 0 || (args[0] != "add" && args[0] != "set-password") {
 		return errors.New(usage)
 	}
-	fs := flag.NewFlagSet("user add", flag.ContinueOnError)
+	fs := flag.NewFlagSet("user "+args[0], flag.ContinueOnError)
 	email := fs.String("email", "", "email (required)")
 	role := fs.String("role", "manager", "manager, senior_manager or admin")
 	name := fs.String("name", "", "display name")
@@ -249,12 +250,25 @@ func userCommand(ctx context.Context, args []string, st crm.Store, cfg config, s
 	if err != nil {
 		return fmt.Errorf("read the password from stdin: %w", err)
 	}
+	password := strings.TrimRight(string(pw), "\r\n")
 	svc, err := newService(cfg, st)
 	if err != nil {
 		return err
 	}
-	u, err := svc.Users.CreateUser(crm.WithActor(ctx, crm.System), crm.UserInput{Email: *email, Name: *name,
-		Role: crm.Role(*role), Password: strings.TrimRight(string(pw), "\r\n")})
+	ctx = crm.WithActor(ctx, crm.System)
+	if args[0] == "set-password" {
+		if *email == "" {
+			return errors.New("user set-password: --email is required")
+		}
+		u, err := svc.Users.SetPassword(ctx, *email, password)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "password set for %s (%s)\n", u.Email, u.ID)
+		return nil
+	}
+	u, err := svc.Users.CreateUser(ctx, crm.UserInput{Email: *email, Name: *name,
+		Role: crm.Role(*role), Password: password})
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/crmleads/crm"
 	"github.com/crmleads/crm/ai/fakeclaude"
 	"github.com/crmleads/crm/internal/testdb"
 )
@@ -436,5 +437,35 @@ func TestDatabaseOutage(t *testing.T) {
 	}
 	if len(leads) != 1 {
 		t.Fatalf("after recovery %d leads, want 1 (the write during the outage must not have landed)", len(leads))
+	}
+}
+
+// TestSetPasswordWhileRunning: the way back in when the first admin's printed
+// password is lost — `crmleads user set-password` against the database of a
+// running service, on both stores; the new password signs in at once.
+func TestSetPasswordWhileRunning(t *testing.T) {
+	for _, kind := range testdb.Kinds {
+		t.Run(kind, func(t *testing.T) {
+			env := map[string]string{"DATABASE_URL": testdb.URL(t, kind)}
+			p := start(t, env) // no admin configured: admin@localhost with a password we never read
+			var out bytes.Buffer
+			err := run(context.Background(), []string{"crmleads", "user", "set-password", "--email", " Admin@Localhost "},
+				func(k string) string { return env[k] }, strings.NewReader("a new long password\n"), &out, io.Discard)
+			if err != nil || !strings.Contains(out.String(), "admin@localhost") {
+				t.Fatalf("set-password: %v %q", err, out.String())
+			}
+			login(t, p.base, "admin@localhost", "a new long password")
+
+			err = run(context.Background(), []string{"crmleads", "user", "set-password", "--email", "nobody@example.com"},
+				func(k string) string { return env[k] }, strings.NewReader("whatever password\n"), &out, io.Discard)
+			if !crm.IsKind(err, crm.ENOTFOUND) {
+				t.Errorf("set-password for an unknown email: %v, want not found", err)
+			}
+			err = run(context.Background(), []string{"crmleads", "user", "set-password", "--email", "admin@localhost"},
+				func(k string) string { return env[k] }, strings.NewReader("short\n"), &out, io.Discard)
+			if !crm.IsKind(err, crm.EINVALID) {
+				t.Errorf("set-password with a short password: %v, want invalid", err)
+			}
+		})
 	}
 }
