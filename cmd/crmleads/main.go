@@ -264,7 +264,7 @@ func userCommand(ctx context.Context, args []string, st crm.Store, cfg config, s
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "password set for %s (%s)\n", u.Email, u.ID)
+		fmt.Fprintf(stdout, "password set for %s (%s); the user's older sign-ins have ended\n", u.Email, u.ID)
 		return nil
 	}
 	u, err := svc.Users.CreateUser(ctx, crm.UserInput{Email: *email, Name: *name,

@@ -454,7 +454,16 @@ func TestSetPasswordWhileRunning(t *testing.T) {
 			if err != nil || !strings.Contains(out.String(), "admin@localhost") {
 				t.Fatalf("set-password: %v %q", err, out.String())
 			}
-			login(t, p.base, "admin@localhost", "a new long password")
+			c := login(t, p.base, "admin@localhost", "a new long password")
+			c.must(200, "GET", "/me", nil, nil)
+			// A second reset ends the sign-in made with the first password.
+			err = run(context.Background(), []string{"crmleads", "user", "set-password", "--email", "admin@localhost"},
+				func(k string) string { return env[k] }, strings.NewReader("yet another password\n"), &out, io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.must(401, "GET", "/me", nil, nil)
+			login(t, p.base, "admin@localhost", "yet another password")
 
 			err = run(context.Background(), []string{"crmleads", "user", "set-password", "--email", "nobody@example.com"},
 				func(k string) string { return env[k] }, strings.NewReader("whatever password\n"), &out, io.Discard)
