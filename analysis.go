@@ -31,11 +31,27 @@ type Facts struct {
 	HasBusinessDomain bool      `json:"has_business_domain"`
 }
 
-// Score is a validated answer of a Scorer.
+// Score is a validated answer of a Scorer, with the factors behind it.
 type Score struct {
 	Score          float64
 	Recommendation Recommendation
 	Reason         string
+	Factors        []Factor
+}
+
+// Factor directions.
+const (
+	FactorUp   = "up"
+	FactorDown = "down"
+)
+
+// Factor says how much one of the four facts, as it is, moves a score: up or
+// down, by Weight (≥ 0, on the score's 0..1 scale). docs/AI.md says how the
+// ai package computes them and what they do not mean.
+type Factor struct {
+	Fact      string  `json:"fact"`
+	Direction string  `json:"direction"`
+	Weight    float64 `json:"weight"`
 }
 
 // MaxReasonLength bounds the AI's reason, in characters.
@@ -72,6 +88,23 @@ type LeadAnalysis struct {
 	Model          string
 	PromptVersion  string
 	Facts          Facts
+	// AnalysisID is the analysis-log row of this result ("" for results
+	// stored before the log ids were kept on leads).
+	AnalysisID string
+	// ScoreCalibrated is Score under the calibration in force when it was
+	// computed; nil when none was fitted for its prompt version yet.
+	ScoreCalibrated *float64
+	Factors         []Factor
+}
+
+// GateScore returns the score the transfer gate compares with its threshold:
+// the calibrated score when gate is GateCalibrated and there is one, else the
+// raw score. basis says which it is.
+func (a *LeadAnalysis) GateScore(gate string) (score float64, basis string) {
+	if gate == GateCalibrated && a.ScoreCalibrated != nil {
+		return *a.ScoreCalibrated, GateCalibrated
+	}
+	return a.Score, GateRaw
 }
 
 // AnalysisRecord is one row of the analysis log: one per call, success or failure.
@@ -94,4 +127,9 @@ type AnalysisRecord struct {
 	LatencyMS      int64
 	CostUSD        float64
 	CreatedAt      time.Time
+	// ScoreCalibrated is Score under the calibration in force then (nil
+	// without one, and on failure).
+	ScoreCalibrated *float64
+	Factors         []Factor
+	BatchID         string // the batch the call was part of; "" for a single analysis
 }

@@ -52,9 +52,16 @@ func (s *AnalysisService) Analyze(ctx context.Context, id string) (*LeadAnalysis
 		return nil, e
 	}
 	sc := score.Score
+	// The calibration is read before the transaction; a refit meanwhile
+	// only means this result carries the previous fit. A failed read leaves
+	// the calibrated score out rather than lose a paid-for answer: if the
+	// database is down, storing the answer fails below and says so.
+	calibrated, _ := s.calibrated(context.WithoutCancel(ctx), call, sc)
 	rec.Score, rec.Recommendation, rec.Reason = &sc, score.Recommendation, score.Reason
+	rec.ScoreCalibrated, rec.Factors = calibrated, score.Factors
 	result := &LeadAnalysis{Score: score.Score, Recommendation: score.Recommendation, Reason: score.Reason,
-		AnalyzedAt: now, Provider: call.Provider, Model: call.Model, PromptVersion: call.PromptVersion, Facts: facts}
+		AnalyzedAt: now, Provider: call.Provider, Model: call.Model, PromptVersion: call.PromptVersion, Facts: facts,
+		AnalysisID: rec.ID, ScoreCalibrated: calibrated, Factors: score.Factors}
 	var closedErr error
 	// The answer is paid for: store it even if the client has gone meanwhile.
 	storeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)

@@ -257,13 +257,18 @@ func (s *LeadService) MoveLead(ctx context.Context, id string, to LeadStage) (*L
 	if !to.Valid() {
 		return nil, Invalid(FieldError{Field: "stage", Message: "must be one of new, contacted, qualified, transferred, lost"})
 	}
-	return s.changeLead(ctx, id, func(_ Tx, a Actor, l *Lead) (*Event, error) {
+	return s.changeLead(ctx, id, func(tx Tx, a Actor, l *Lead) (*Event, error) {
 		if err := l.Stage.CheckMove(to); err != nil {
 			return nil, err
 		}
 		e := s.event(a, ActionLeadStage, l)
 		e.From, e.To = string(l.Stage), string(to)
 		l.Stage = to
+		if to == LeadLost { // an analyzed lead lost before any sale: a negative outcome
+			if err := s.recordOutcome(ctx, tx, l, false); err != nil {
+				return nil, err
+			}
+		}
 		return e, nil
 	})
 }
@@ -275,7 +280,11 @@ func (s *LeadService) TransferCheck(ctx context.Context, id string) ([]string, e
 	if err != nil {
 		return nil, err
 	}
-	return TransferBlockers(l, s.minScore), nil
+	gate, err := s.TransferGate(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return TransferBlockersGate(l, s.minScore, gate), nil
 }
 
 // Transfer hands the lead to sales: in one transaction it checks every rule on
@@ -283,12 +292,16 @@ func (s *LeadService) TransferCheck(ctx context.Context, id string) ([]string, e
 // concurrent transfers of one lead exactly one succeeds.
 // Errors: ENOTFOUND, ECONFLICT (CodeTransferBlocked with Blockers, CodeLeadClosed).
 func (s *LeadService) Transfer(ctx context.Context, id string) (*Sale, error) {
+	gate, err := s.TransferGate(ctx)
+	if err != nil {
+		return nil, err
+	}
 	var sale *Sale
-	_, err := s.changeLead(ctx, id, func(tx Tx, a Actor, l *Lead) (*Event, error) {
+	_, err = s.changeLead(ctx, id, func(tx Tx, a Actor, l *Lead) (*Event, error) {
 		if err := l.Stage.CheckOpen(); err != nil {
 			return nil, err
 		}
-		if b := TransferBlockers(l, s.minScore); len(b) > 0 {
+		if b := TransferBlockersGate(l, s.minScore, gate); len(b) > 0 {
 			return nil, &Error{Kind: ECONFLICT, Code: CodeTransferBlocked, Blockers: b,
 				Message: "the lead cannot be transferred yet: " + strings.Join(b, ", ")}
 		}
@@ -305,6 +318,16 @@ func (s *LeadService) Transfer(ctx context.Context, id string) (*Sale, error) {
 			"score": l.AI.Score, "threshold": s.minScore, "recommendation": string(l.AI.Recommendation),
 			"analyzed_at": l.AI.AnalyzedAt.Format(time.RFC3339Nano), "provider": l.AI.Provider,
 			"model": l.AI.Model, "prompt_version": l.AI.PromptVersion, "sale_id": sale.ID,
+		}
+		// Which score the gate compared: the setting in force and, when it is
+		// the calibrated one, whether the analysis had a calibrated score.
+		gateScore, basis := l.AI.GateScore(gate)
+		e.Data["gate"], e.Data["gate_score"], e.Data["gate_basis"] = gate, gateScore, basis
+		if l.AI.ScoreCalibrated != nil {
+			e.Data["score_calibrated"] = *l.AI.ScoreCalibrated
+		}
+		if l.AI.AnalysisID != "" {
+			e.Data["analysis_id"] = l.AI.AnalysisID
 		}
 		l.Stage = LeadTransferred
 		return e, nil
@@ -410,6 +433,15 @@ func (s *LeadService) MoveSale(ctx context.Context, id string, to SaleStage) (*S
 		sale.Stage, sale.UpdatedAt = to, s.timestamp()
 		if err := tx.UpdateSale(ctx, sale); err != nil {
 			return err
+		}
+		if to.Final() { // the deal ended: judge the analysis its transfer relied on
+			l, err := tx.LockLead(ctx, sale.LeadID)
+			if err != nil {
+				return err
+			}
+			if err := s.recordOutcome(ctx, tx, l, to == SalePaid); err != nil {
+				return err
+			}
 		}
 		out = sale
 		return tx.InsertEvent(ctx, e)

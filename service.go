@@ -24,7 +24,10 @@ type Config struct {
 	// up to AIQueueWait and then gets 503 instead of piling up.
 	MaxConcurrentAI int
 	AIQueueWait     time.Duration
-	Now             func() time.Time
+	// MonthlyBudgetUSD pauses batch work once the calendar month's AI calls
+	// cost this much (0 = no budget); single analyses still run.
+	MonthlyBudgetUSD float64
+	Now              func() time.Time
 }
 
 // Services are the three services of the domain, split where their
@@ -52,7 +55,7 @@ func NewServices(cfg Config) *Services {
 	return &Services{
 		Users:    newUserService(b, cfg.Hasher),
 		Leads:    leads,
-		Analyses: newAnalysisService(leads, cfg.Scorer, cfg.MaxConcurrentAI, cfg.AIQueueWait),
+		Analyses: newAnalysisService(leads, cfg.Scorer, cfg.MaxConcurrentAI, cfg.AIQueueWait, cfg.MonthlyBudgetUSD),
 		store:    cfg.Store,
 	}
 }
@@ -115,9 +118,11 @@ type AnalysisService struct {
 	scorer  Scorer
 	aiSlots chan struct{}
 	aiWait  time.Duration
+
+	monthlyBudget float64
 }
 
-func newAnalysisService(leads *LeadService, scorer Scorer, maxInFlight int, wait time.Duration) *AnalysisService {
+func newAnalysisService(leads *LeadService, scorer Scorer, maxInFlight int, wait time.Duration, budget float64) *AnalysisService {
 	if maxInFlight <= 0 {
 		maxInFlight = 8
 	}
@@ -125,7 +130,7 @@ func newAnalysisService(leads *LeadService, scorer Scorer, maxInFlight int, wait
 		wait = 2 * time.Second
 	}
 	return &AnalysisService{base: leads.base, leads: leads, scorer: scorer,
-		aiSlots: make(chan struct{}, maxInFlight), aiWait: wait}
+		aiSlots: make(chan struct{}, maxInFlight), aiWait: wait, monthlyBudget: budget}
 }
 
 // ownerScope returns the owner filter a list is limited to for actor a, given

@@ -14,6 +14,10 @@ import (
 // admin configured; until then the catalog given in Config serves.
 const SettingBusinessDomains = "business_domains"
 
+// SettingTransferGate is the settings key of the score the transfer gate
+// compares with its threshold: GateRaw (the default) or GateCalibrated.
+const SettingTransferGate = "transfer_gate"
+
 // MaxDomains bounds the size of the business-domain catalog.
 const MaxDomains = 100
 
@@ -95,4 +99,50 @@ func (s *LeadService) domainsFor(ctx context.Context, chosen bool) ([]string, er
 		return nil, nil
 	}
 	return s.Domains(ctx)
+}
+
+// TransferGate returns the score the transfer gate uses: GateRaw unless an
+// admin switched it to GateCalibrated. Read on each call, so every replica
+// applies a switch at once.
+func (s *LeadService) TransferGate(ctx context.Context) (string, error) {
+	v, err := s.store.Setting(ctx, SettingTransferGate)
+	if IsKind(err, ENOTFOUND) {
+		return GateRaw, nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return v, nil
+}
+
+// SetTransferGate switches the transfer gate to the raw or the calibrated
+// score; the switch is audited (settings.updated).
+// Errors: EFORBIDDEN (not an admin), EINVALID.
+func (s *LeadService) SetTransferGate(ctx context.Context, gate string) (string, error) {
+	a, err := requireAdmin(ctx)
+	if err != nil {
+		return "", err
+	}
+	if gate != GateRaw && gate != GateCalibrated {
+		return "", Invalid(FieldError{Field: "transfer_gate", Message: "must be raw or calibrated"})
+	}
+	old, err := s.TransferGate(ctx)
+	if err != nil {
+		return "", err
+	}
+	if old == gate {
+		return gate, nil
+	}
+	err = s.store.InTx(ctx, func(tx Tx) error {
+		if err := tx.PutSetting(ctx, SettingTransferGate, gate); err != nil {
+			return err
+		}
+		e := s.event(a, ActionSettingsUpdated, nil)
+		e.Data = map[string]any{"changes": map[string]any{"transfer_gate": map[string]any{"from": old, "to": gate}}}
+		return tx.InsertEvent(ctx, e)
+	})
+	if err != nil {
+		return "", err
+	}
+	return gate, nil
 }

@@ -47,6 +47,16 @@ type Store interface {
 	// Setting returns the value stored under key; ENOTFOUND when there is none.
 	Setting(ctx context.Context, key string) (string, error)
 
+	// OutcomeScores returns the outcomes matching f as a histogram: one bin
+	// per provider, model, prompt version and score.
+	OutcomeScores(ctx context.Context, f OutcomeFilter) ([]ScoreCount, error)
+	// Calibration returns the calibration of a provider, model and prompt
+	// version; ENOTFOUND when none is fitted.
+	Calibration(ctx context.Context, provider, model, promptVersion string) (*Calibration, error)
+	// AnalysisCosts sums the billed analysis-log rows (those with tokens)
+	// matching f, one entry per model, ordered by model.
+	AnalysisCosts(ctx context.Context, f CostFilter) ([]ModelCost, error)
+
 	// Ping checks that the database answers and the migrations are applied.
 	Ping(ctx context.Context) error
 	Close() error
@@ -68,6 +78,11 @@ type Tx interface {
 
 	InsertEvent(ctx context.Context, e *Event) error
 	InsertAnalysis(ctx context.Context, a *AnalysisRecord) error
+	// InsertOutcome records a lead's outcome; ECONFLICT when it has one.
+	InsertOutcome(ctx context.Context, o *Outcome) error
+	// PutCalibration stores c, replacing the calibration of its provider,
+	// model and prompt version.
+	PutCalibration(ctx context.Context, c *Calibration) error
 
 	LockUser(ctx context.Context, id string) (*User, error)
 	// InsertUser returns ECONFLICT with CodeEmailTaken for a taken email.

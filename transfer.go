@@ -15,10 +15,23 @@ const (
 // DefaultMinScore is the default transfer threshold.
 const DefaultMinScore = 0.6
 
+// Transfer gates: which score the threshold applies to.
+const (
+	GateRaw        = "raw"        // the AI's own score (the default)
+	GateCalibrated = "calibrated" // the calibrated score, where one exists
+)
+
 // TransferBlockers returns every condition that stops l from being transferred
-// with the threshold minScore; none means the transfer is allowed. The AI's
-// recommendation plays no part: a person decides, the rules gate.
+// with the threshold minScore on the raw score; none means the transfer is
+// allowed. The AI's recommendation plays no part: a person decides, the rules
+// gate.
 func TransferBlockers(l *Lead, minScore float64) []string {
+	return TransferBlockersGate(l, minScore, GateRaw)
+}
+
+// TransferBlockersGate is TransferBlockers with the threshold applied to the
+// score gate selects (LeadAnalysis.GateScore).
+func TransferBlockersGate(l *Lead, minScore float64, gate string) []string {
 	if l.Stage.Final() {
 		return []string{BlockerLeadClosed}
 	}
@@ -36,7 +49,7 @@ func TransferBlockers(l *Lead, minScore float64) []string {
 		if l.AnalysisStale() {
 			b = append(b, BlockerAnalysisStale)
 		}
-		if !MeetsThreshold(l.AI.Score, minScore) {
+		if score, _ := l.AI.GateScore(gate); !MeetsThreshold(score, minScore) {
 			b = append(b, BlockerScoreBelowThreshold)
 		}
 	}

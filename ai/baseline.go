@@ -37,6 +37,7 @@ type Baseline struct{}
 func (Baseline) Score(ctx context.Context, f crm.Facts) (crm.Score, crm.Call, error) {
 	start := time.Now()
 	s := baselineScore(f)
+	s.Factors = Factors(f)
 	return s, crm.Call{Provider: ProviderBaseline, Model: BaselineModel, PromptVersion: BaselineModel,
 		RawOutput: fmt.Sprintf(`{"score":%v,"recommendation":%q,"reason":%q}`, s.Score, s.Recommendation, s.Reason),
 		Latency:   time.Since(start)}, nil

@@ -2,6 +2,7 @@ package ai_test
 
 import (
 	"context"
+	"reflect"
 	"testing"
 	"unicode/utf8"
 
@@ -22,7 +23,7 @@ func TestBaselineIsDeterministicAndInRange(t *testing.T) {
 						t.Fatal(err)
 					}
 					again, _, _ := b.Score(context.Background(), f)
-					if s != again {
+					if !reflect.DeepEqual(s, again) {
 						t.Errorf("%+v: %+v then %+v", f, s, again)
 					}
 					if s.Score < 0 || s.Score > 1 || !s.Recommendation.Valid() || s.Reason == "" || utf8.RuneCountInString(s.Reason) > crm.MaxReasonLength {

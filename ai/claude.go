@@ -156,6 +156,7 @@ func (c *claude) Score(ctx context.Context, f crm.Facts) (crm.Score, crm.Call, e
 	if err != nil {
 		return crm.Score{}, call, badAnswer(err)
 	}
+	s.Factors = Factors(f)
 	return s, call, nil
 }
 

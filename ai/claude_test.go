@@ -8,6 +8,7 @@ import (
 	"maps"
 	"math"
 	"os"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -154,7 +155,7 @@ func TestClaudeBadAnswers(t *testing.T) {
 			fake.Enqueue(resp)
 			s, call, err := sc.Score(context.Background(), goodFacts)
 			asError(t, err, crm.EBADGATEWAY, crm.CodeAIBadAnswer)
-			if s != (crm.Score{}) {
+			if !reflect.DeepEqual(s, crm.Score{}) {
 				t.Errorf("score = %+v, want none", s)
 			}
 			if call.Provider != "claude" || call.Model == "" || call.PromptVersion != "v1" || call.Latency <= 0 {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -168,7 +169,9 @@ func TestRoundTrip(t *testing.T) {
 	// An analysis, a domain and a transfer.
 	l.AI = &crm.LeadAnalysis{Score: 0.9, Recommendation: crm.RecommendTransfer, Reason: "r", AnalyzedAt: now,
 		Provider: "p", Model: "m", PromptVersion: "v1", Facts: crm.Facts{Source: crm.SourceManual, Stage: crm.LeadNew,
-			MessagesCount: 3, HasBusinessDomain: true}}
+			MessagesCount: 3, HasBusinessDomain: true},
+		AnalysisID: crm.NewID(), ScoreCalibrated: new(0.42),
+		Factors: []crm.Factor{{Fact: "source", Direction: crm.FactorUp, Weight: 0.1}}}
 	l.BusinessDomain, l.Stage = "retail", crm.LeadTransferred
 	s := &crm.Sale{ID: crm.NewID(), LeadID: l.ID, Stage: crm.SaleNew, CreatedAt: now, UpdatedAt: now}
 	err = db.InTx(ctx, func(tx crm.Tx) error {
@@ -184,7 +187,7 @@ func TestRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, _ = db.Lead(ctx, l.ID)
-	if got.AI == nil || *got.AI != *l.AI || got.BusinessDomain != "retail" {
+	if got.AI == nil || !reflect.DeepEqual(*got.AI, *l.AI) || got.BusinessDomain != "retail" {
 		t.Fatalf("lead after update = %+v %+v", got, got.AI)
 	}
 	gs, err := db.SaleByLead(ctx, l.ID)

@@ -59,7 +59,8 @@ func limit(n int) int {
 
 const leadCols = `id, source, stage, business_domain, messages_count, name, email, phone, company, note, owner_id,
 	ai_score, ai_recommendation, ai_reason, ai_analyzed_at, ai_provider, ai_model, ai_prompt_version,
-	ai_source, ai_stage, ai_messages_count, ai_has_business_domain, created_at, updated_at`
+	ai_source, ai_stage, ai_messages_count, ai_has_business_domain, created_at, updated_at,
+	ai_analysis_id, ai_score_calibrated, ai_factors`
 
 func scanLead(row pgx.Row) (*crm.Lead, error) {
 	var (
@@ -71,10 +72,14 @@ func scanLead(row pgx.Row) (*crm.Lead, error) {
 		aiSource, aiStage                *string
 		aiMessages                       *int
 		aiHasDomain                      *bool
+		analysisID                       *string
+		calibrated                       *float64
+		factors                          []crm.Factor
 	)
 	err := row.Scan(&l.ID, &l.Source, &l.Stage, &domain, &l.MessagesCount, &l.Name, &l.Email, &l.Phone,
 		&l.Company, &l.Note, &owner, &score, &rec, &reason, &analyzedAt, &prov, &model, &prompt,
-		&aiSource, &aiStage, &aiMessages, &aiHasDomain, &l.CreatedAt, &l.UpdatedAt)
+		&aiSource, &aiStage, &aiMessages, &aiHasDomain, &l.CreatedAt, &l.UpdatedAt,
+		&analysisID, &calibrated, &factors)
 	if err != nil {
 		return nil, err
 	}
@@ -94,6 +99,7 @@ func scanLead(row pgx.Row) (*crm.Lead, error) {
 		if aiHasDomain != nil {
 			a.Facts.HasBusinessDomain = *aiHasDomain
 		}
+		a.AnalysisID, a.ScoreCalibrated, a.Factors = str(analysisID), calibrated, factors
 		l.AI = a
 	}
 	return &l, nil
@@ -114,7 +120,19 @@ func leadArgs(l *crm.Lead) []any {
 	} else {
 		args = append(args, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil)
 	}
-	return append(args, l.CreatedAt, l.UpdatedAt)
+	args = append(args, l.CreatedAt, l.UpdatedAt)
+	if a := l.AI; a != nil {
+		return append(args, nullID(a.AnalysisID), a.ScoreCalibrated, factorsJSON(a.Factors))
+	}
+	return append(args, nil, nil, nil)
+}
+
+// factorsJSON is the jsonb value of factors; none is NULL.
+func factorsJSON(fs []crm.Factor) any {
+	if len(fs) == 0 {
+		return nil
+	}
+	return fs
 }
 
 func (db *DB) Lead(ctx context.Context, id string) (*crm.Lead, error) {
@@ -187,7 +205,8 @@ func (t *tx) InsertLead(ctx context.Context, l *crm.Lead) error {
 		return err
 	}
 	t.write("insert lead", "", `INSERT INTO leads (`+leadCols+`) VALUES
-		($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)`,
+		($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24,
+		$25, $26, $27)`,
 		leadArgs(l)...)
 	return nil
 }
@@ -205,9 +224,10 @@ func (t *tx) UpdateLead(ctx context.Context, l *crm.Lead) error {
 		name = $5, email = $6, phone = $7, company = $8, note = $9, owner_id = $10,
 		ai_score = $11, ai_recommendation = $12, ai_reason = $13, ai_analyzed_at = $14, ai_provider = $15,
 		ai_model = $16, ai_prompt_version = $17, ai_source = $18, ai_stage = $19, ai_messages_count = $20,
-		ai_has_business_domain = $21, updated_at = $22
+		ai_has_business_domain = $21, updated_at = $22, ai_analysis_id = $23, ai_score_calibrated = $24,
+		ai_factors = $25
 		WHERE id = $1`,
-		append(append([]any{args[0]}, args[2:22]...), l.UpdatedAt)...)
+		append(append(append([]any{args[0]}, args[2:22]...), l.UpdatedAt), args[24:]...)...)
 	return nil
 }
 
@@ -406,18 +426,18 @@ func (db *DB) Events(ctx context.Context, f crm.EventFilter) ([]*crm.Event, erro
 
 const analysisCols = `id, lead_id, actor_id, source, stage, messages_count, has_business_domain, provider, model,
 	prompt_version, score, recommendation, reason, raw_output, error_code, error_message, input_tokens,
-	output_tokens, latency_ms, cost_usd, created_at`
+	output_tokens, latency_ms, cost_usd, created_at, score_calibrated, factors, batch_id`
 
 func (t *tx) InsertAnalysis(ctx context.Context, a *crm.AnalysisRecord) error {
-	if err := checkIDs("lead_id", a.ID, a.LeadID, a.ActorID); err != nil {
+	if err := checkIDs("lead_id", a.ID, a.LeadID, a.ActorID, a.BatchID); err != nil {
 		return err
 	}
 	t.write("insert analysis", "", `INSERT INTO analyses (`+analysisCols+`) VALUES
-		($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`,
+		($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)`,
 		a.ID, a.LeadID, nullID(a.ActorID), string(a.Facts.Source), string(a.Facts.Stage), a.Facts.MessagesCount,
 		a.Facts.HasBusinessDomain, a.Provider, a.Model, a.PromptVersion, a.Score, string(a.Recommendation),
 		a.Reason, a.RawOutput, a.ErrorCode, a.ErrorMessage, a.InputTokens, a.OutputTokens, a.LatencyMS,
-		a.CostUSD, a.CreatedAt)
+		a.CostUSD, a.CreatedAt, a.ScoreCalibrated, factorsJSON(a.Factors), nullID(a.BatchID))
 	return nil
 }
 
@@ -432,14 +452,14 @@ func (db *DB) Analyses(ctx context.Context, leadID string, n int) ([]*crm.Analys
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*crm.AnalysisRecord, error) {
 		var a crm.AnalysisRecord
-		var actor *string
+		var actor, batch *string
 		if err := r.Scan(&a.ID, &a.LeadID, &actor, &a.Facts.Source, &a.Facts.Stage, &a.Facts.MessagesCount,
 			&a.Facts.HasBusinessDomain, &a.Provider, &a.Model, &a.PromptVersion, &a.Score, &a.Recommendation,
 			&a.Reason, &a.RawOutput, &a.ErrorCode, &a.ErrorMessage, &a.InputTokens, &a.OutputTokens,
-			&a.LatencyMS, &a.CostUSD, &a.CreatedAt); err != nil {
+			&a.LatencyMS, &a.CostUSD, &a.CreatedAt, &a.ScoreCalibrated, &a.Factors, &batch); err != nil {
 			return nil, err
 		}
-		a.ActorID = str(actor)
+		a.ActorID, a.BatchID = str(actor), str(batch)
 		a.CreatedAt = a.CreatedAt.UTC()
 		return &a, nil
 	})

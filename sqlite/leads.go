@@ -32,19 +32,22 @@ func init() {
 
 const leadCols = `id, source, stage, business_domain, messages_count, name, email, phone, company, note, owner_id,
 	ai_score, ai_recommendation, ai_reason, ai_analyzed_at, ai_provider, ai_model, ai_prompt_version,
-	ai_source, ai_stage, ai_messages_count, ai_has_business_domain, created_at, updated_at`
+	ai_source, ai_stage, ai_messages_count, ai_has_business_domain, created_at, updated_at,
+	ai_analysis_id, ai_score_calibrated, ai_factors`
 
 const (
 	qLead    = `SELECT ` + leadCols + ` FROM leads WHERE id = ?`
 	qLeadIns = `INSERT INTO leads (id, source, created_at,
 	stage, business_domain, messages_count, name, email, phone, company, note, owner_id,
 	ai_score, ai_recommendation, ai_reason, ai_analyzed_at, ai_provider, ai_model, ai_prompt_version,
-	ai_source, ai_stage, ai_messages_count, ai_has_business_domain, updated_at)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	ai_source, ai_stage, ai_messages_count, ai_has_business_domain, ai_analysis_id, ai_score_calibrated, ai_factors,
+	updated_at)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	qLeadUpd = `UPDATE leads SET
 	stage = ?, business_domain = ?, messages_count = ?, name = ?, email = ?, phone = ?, company = ?, note = ?, owner_id = ?,
 	ai_score = ?, ai_recommendation = ?, ai_reason = ?, ai_analyzed_at = ?, ai_provider = ?, ai_model = ?, ai_prompt_version = ?,
-	ai_source = ?, ai_stage = ?, ai_messages_count = ?, ai_has_business_domain = ?, updated_at = ?
+	ai_source = ?, ai_stage = ?, ai_messages_count = ?, ai_has_business_domain = ?,
+	ai_analysis_id = ?, ai_score_calibrated = ?, ai_factors = ?, updated_at = ?
 	WHERE id = ?`
 )
 
@@ -57,9 +60,12 @@ func scanLead(r scanner) (*crm.Lead, error) {
 		stage                                 sql.NullString
 		aiCount, aiHasDomain                  sql.NullInt64
 		created, updated                      string
+		analysisID, factors                   sql.NullString
+		calibrated                            sql.NullFloat64
 	)
 	err := r.Scan(&l.ID, &l.Source, &l.Stage, &domain, &l.MessagesCount, &l.Name, &l.Email, &l.Phone, &l.Company, &l.Note, &owner,
-		&score, &rec, &reason, &at, &prov, &model, &pv, &src, &stage, &aiCount, &aiHasDomain, &created, &updated)
+		&score, &rec, &reason, &at, &prov, &model, &pv, &src, &stage, &aiCount, &aiHasDomain, &created, &updated,
+		&analysisID, &calibrated, &factors)
 	if err != nil {
 		return nil, err
 	}
@@ -88,6 +94,13 @@ func scanLead(r scanner) (*crm.Lead, error) {
 		if a.AnalyzedAt, err = parseTime(at.String); err != nil {
 			return nil, err
 		}
+		a.AnalysisID = analysisID.String
+		if calibrated.Valid {
+			a.ScoreCalibrated = &calibrated.Float64
+		}
+		if a.Factors, err = parseFactors(factors); err != nil {
+			return nil, err
+		}
 		l.AI = a
 	}
 	return &l, nil
@@ -96,15 +109,16 @@ func scanLead(r scanner) (*crm.Lead, error) {
 // leadArgs returns prefix followed by the values of the mutable columns, in
 // the order of qLeadIns and qLeadUpd.
 func leadArgs(l *crm.Lead, prefix ...any) []any {
-	args := make([]any, 0, 24)
+	args := make([]any, 0, 27)
 	args = append(args, prefix...)
 	args = append(args, string(l.Stage), nullStr(l.BusinessDomain), l.MessagesCount,
 		l.Name, l.Email, l.Phone, l.Company, l.Note, nullStr(l.OwnerID))
 	if a := l.AI; a != nil {
 		args = append(args, a.Score, string(a.Recommendation), a.Reason, fmtTime(a.AnalyzedAt), a.Provider, a.Model, a.PromptVersion,
-			string(a.Facts.Source), string(a.Facts.Stage), a.Facts.MessagesCount, boolInt(a.Facts.HasBusinessDomain))
+			string(a.Facts.Source), string(a.Facts.Stage), a.Facts.MessagesCount, boolInt(a.Facts.HasBusinessDomain),
+			nullStr(a.AnalysisID), nullFloat(a.ScoreCalibrated), factorsText(a.Factors))
 	} else {
-		args = append(args, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil)
+		args = append(args, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil)
 	}
 	return append(args, fmtTime(l.UpdatedAt))
 }

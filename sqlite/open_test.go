@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -131,14 +132,16 @@ func TestSmoke(t *testing.T) {
 
 	// AI round trip and update.
 	l.AI = &crm.LeadAnalysis{Score: 0.5, Recommendation: crm.RecommendNurture, AnalyzedAt: ts,
-		Facts: crm.Facts{Source: l.Source, Stage: l.Stage, MessagesCount: 3, HasBusinessDomain: true}}
+		Facts:      crm.Facts{Source: l.Source, Stage: l.Stage, MessagesCount: 3, HasBusinessDomain: true},
+		AnalysisID: crm.NewID(), ScoreCalibrated: new(0.42),
+		Factors: []crm.Factor{{Fact: "source", Direction: crm.FactorUp, Weight: 0.1}}}
 	l.BusinessDomain = "fintech"
 	err = db.InTx(ctx, func(tx crm.Tx) error { return tx.UpdateLead(ctx, l) })
 	if err != nil {
 		t.Fatal(err)
 	}
 	got, _ = db.Lead(ctx, l.ID)
-	if got.AI == nil || *got.AI != *l.AI || got.BusinessDomain != "fintech" {
+	if got.AI == nil || !reflect.DeepEqual(*got.AI, *l.AI) || got.BusinessDomain != "fintech" {
 		t.Fatalf("after update: %+v", got)
 	}
 

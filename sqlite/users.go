@@ -33,7 +33,7 @@ const (
 
 // txQueries are the statements Tx runs, prepared ahead by prepareTx.
 var txQueries = []string{qLead, qLeadIns, qLeadUpd, qSale, qSaleIns, qSaleUpd, qEventIns, qAnalysisIns,
-	qUser, qUserIns, qUserUpd, qActiveAdmins, qAttempts, qAttemptIns, qAttemptPrune}
+	qUser, qUserIns, qUserUpd, qActiveAdmins, qAttempts, qAttemptIns, qAttemptPrune, qOutcomeIns}
 
 func scanUser(r scanner) (*crm.User, error) {
 	var (

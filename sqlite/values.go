@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/crmleads/crm"
 )
 
 // timeLayout is the stored form of a time: fixed width and UTC, so that text
@@ -61,3 +63,30 @@ func parseJSON(s sql.NullString) (map[string]any, error) {
 
 // scanner is a *sql.Row or *sql.Rows.
 type scanner interface{ Scan(dest ...any) error }
+
+func nullFloat(f *float64) any {
+	if f == nil {
+		return nil
+	}
+	return *f
+}
+
+// factorsText encodes factors as a JSON list; none is NULL.
+func factorsText(fs []crm.Factor) any {
+	if len(fs) == 0 {
+		return nil
+	}
+	b, _ := json.Marshal(fs) // cannot fail: plain fields
+	return string(b)
+}
+
+func parseFactors(s sql.NullString) ([]crm.Factor, error) {
+	if !s.Valid {
+		return nil, nil
+	}
+	var fs []crm.Factor
+	if err := json.Unmarshal([]byte(s.String), &fs); err != nil {
+		return nil, fmt.Errorf("bad stored factors: %w", err)
+	}
+	return fs, nil
+}

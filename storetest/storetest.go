@@ -33,6 +33,7 @@ func Run(t *testing.T, open func(t *testing.T) crm.Store) {
 		{"Schema", schemaTests},
 		{"Settings", settingTests},
 		{"AICap", aiCapTests},
+		{"Feedback", feedbackTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
