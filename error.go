@@ -102,3 +102,53 @@ func Invalid(fields ...FieldError) *Error {
 func Unavailable(code, msg string, retryAfter time.Duration, cause error) *Error {
 	return &Error{Kind: EUNAVAILABLE, Code: code, Message: msg, RetryAfter: retryAfter, Cause: cause}
 }
+
+// The errors a store returns for a failure of the database, one constructor
+// each, so that every store gives the same kind, code and message for the
+// same failure (the conformance suite checks all three). cause is the
+// driver's error, kept for the logs.
+
+// SaleExists is a second sale for one lead.
+func SaleExists(cause error) *Error {
+	return &Error{Kind: ECONFLICT, Code: CodeConflict, Message: "the lead already has a sale", Cause: cause}
+}
+
+// EmailTaken is a second user with one email.
+func EmailTaken(cause error) *Error {
+	return &Error{Kind: ECONFLICT, Code: CodeEmailTaken, Message: "a user with this email already exists", Cause: cause}
+}
+
+// Duplicate is any other unique violation: the record already exists.
+func Duplicate(cause error) *Error {
+	return &Error{Kind: ECONFLICT, Code: CodeConflict, Message: "the record already exists", Cause: cause}
+}
+
+// MissingReference is a foreign-key violation: the row names a record that
+// does not exist.
+func MissingReference(cause error) *Error {
+	return &Error{Kind: EINVALID, Code: CodeValidation, Message: "a referenced record does not exist", Cause: cause}
+}
+
+// BrokenRule is any other integrity or data error (a CHECK, NOT NULL or type
+// violation): input the domain should have refused, never a 500.
+func BrokenRule(cause error) *Error {
+	return &Error{Kind: EINVALID, Code: CodeValidation, Message: "the data breaks a rule of the database", Cause: cause}
+}
+
+// ConcurrentChange is the losing side of a race the database detected (a
+// serialization failure or a deadlock).
+func ConcurrentChange(cause error) *Error {
+	return &Error{Kind: ECONFLICT, Code: CodeConflict, Message: "a concurrent change got in the way; try again", Cause: cause}
+}
+
+// DBUnavailable is a database that cannot be reached, or cannot take the
+// work now (busy, full, read-only, shutting down).
+func DBUnavailable(cause error) *Error {
+	return Unavailable(CodeDBUnavailable, "the database is unavailable", time.Second, cause)
+}
+
+// DBNotMigrated is a database whose schema lacks some of the migrations this
+// build embeds (the readiness check fails until they are applied).
+func DBNotMigrated(cause error) *Error {
+	return Unavailable(CodeDBUnavailable, "the database migrations are pending", time.Second, cause)
+}

@@ -8,14 +8,26 @@ import (
 // Store is the persistence contract. The sqlite and postgres packages implement
 // it and the storetest package holds the one conformance suite both must pass.
 //
-// Stores return *Error values: ENOTFOUND for a missing row, ECONFLICT
-// (CodeConflict, or CodeEmailTaken for users) for a unique violation,
-// EUNAVAILABLE (CodeDBUnavailable) when the database cannot be reached, and
-// anything else wrapped as internal. Reads outside InTx see committed data.
+// Stores return *Error values made by the domain's constructors, so that
+// both give the same kind, code and message for the same failure (the
+// conformance suite checks all three): NotFound for a missing row (a read,
+// a Lock*, an update of a row that is not there); EmailTaken, SaleExists or
+// Duplicate for a unique violation; MissingReference for a foreign-key
+// violation; BrokenRule for any other constraint; ConcurrentChange for a race
+// the database detected; DBUnavailable (and DBNotMigrated from Ping) when the
+// database cannot serve; anything else is internal. Reads outside InTx see
+// committed data.
 type Store interface {
 	// InTx runs fn in one write transaction, committed when fn returns nil and
 	// rolled back otherwise. Rows read with Tx.Lock* stay locked against other
 	// writers until InTx returns, so a rule checked on them holds at commit.
+	//
+	// A store may defer writes: PostgreSQL queues them and sends them at the
+	// transaction's next read or at commit, in one round trip. A Tx write
+	// method may then return nil for a write that fails later; its error (a
+	// unique violation, a missing row to update, ...) is returned by InTx,
+	// and the whole transaction, the writes before it included, is rolled
+	// back. So decide on the error of InTx, never on a write method's nil.
 	InTx(ctx context.Context, fn func(tx Tx) error) error
 
 	Lead(ctx context.Context, id string) (*Lead, error)
@@ -62,7 +74,8 @@ type Store interface {
 	Close() error
 }
 
-// Tx is a write transaction of a Store.
+// Tx is a write transaction of a Store. Its write methods (Insert*, Update*,
+// Put*) may be deferred to the end of the transaction: see InTx.
 type Tx interface {
 	// LockLead reads a lead and locks it until the transaction ends.
 	LockLead(ctx context.Context, id string) (*Lead, error)
@@ -72,7 +85,7 @@ type Tx interface {
 
 	// LockSale reads a sale (with its lead's owner) and locks it.
 	LockSale(ctx context.Context, id string) (*Sale, error)
-	// InsertSale returns ECONFLICT when the lead already has a sale.
+	// InsertSale fails with SaleExists (ECONFLICT) when the lead has a sale.
 	InsertSale(ctx context.Context, s *Sale) error
 	UpdateSale(ctx context.Context, s *Sale) error
 
@@ -85,7 +98,7 @@ type Tx interface {
 	PutCalibration(ctx context.Context, c *Calibration) error
 
 	LockUser(ctx context.Context, id string) (*User, error)
-	// InsertUser returns ECONFLICT with CodeEmailTaken for a taken email.
+	// InsertUser fails with EmailTaken (ECONFLICT) for a taken email.
 	InsertUser(ctx context.Context, u *User) error
 	UpdateUser(ctx context.Context, u *User) error
 	// CountActiveAdmins counts the active admins, serialized against other

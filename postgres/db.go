@@ -109,19 +109,16 @@ func (db *DB) Ping(ctx context.Context) error {
 		migrationVersions).Scan(&applied)
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) && pe.Code == "42P01" { // undefined_table: never migrated
-		return crm.Unavailable(crm.CodeDBUnavailable, "the database is not migrated", time.Second,
-			fmt.Errorf("postgres: ping: %w", err))
+		return crm.DBNotMigrated(fmt.Errorf("postgres: ping: %w", err))
 	}
 	if err != nil {
 		if e := classify("ping", err, ""); crm.ErrorKind(e) == crm.EUNAVAILABLE {
 			return e
 		}
-		return crm.Unavailable(crm.CodeDBUnavailable, "the database is unavailable", time.Second,
-			fmt.Errorf("postgres: ping: %w", err))
+		return crm.DBUnavailable(fmt.Errorf("postgres: ping: %w", err))
 	}
 	if applied != len(migrationVersions) {
-		return crm.Unavailable(crm.CodeDBUnavailable, "the database is not migrated", time.Second,
-			fmt.Errorf("postgres: ping: %d of %d migrations applied", applied, len(migrationVersions)))
+		return crm.DBNotMigrated(fmt.Errorf("postgres: ping: %d of %d migrations applied", applied, len(migrationVersions)))
 	}
 	return nil
 }
@@ -188,7 +185,10 @@ func classify(op string, err error, what string) error {
 		return err
 	}
 	cause := fmt.Errorf("postgres: %s: %w", op, err)
-	if errors.Is(err, pgx.ErrNoRows) && what != "" {
+	if errors.Is(err, pgx.ErrNoRows) {
+		if what == "" {
+			what = "row"
+		}
 		return crm.NotFound(what)
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
@@ -197,22 +197,27 @@ func classify(op string, err error, what string) error {
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
 		switch {
-		case pe.Code == "23505":
-			if pe.ConstraintName == "users_email_key" {
-				return &crm.Error{Kind: crm.ECONFLICT, Code: crm.CodeEmailTaken, Message: "a user with this email exists", Cause: cause}
+		case pe.Code == "23505": // unique_violation
+			switch pe.ConstraintName {
+			case "users_email_key":
+				return crm.EmailTaken(cause)
+			case "sales_one_per_lead":
+				return crm.SaleExists(cause)
 			}
-			return &crm.Error{Kind: crm.ECONFLICT, Code: crm.CodeConflict, Message: "the record already exists", Cause: cause}
+			return crm.Duplicate(cause)
+		case pe.Code == "23503": // foreign_key_violation
+			return crm.MissingReference(cause)
 		case pe.Code == "40001" || pe.Code == "40P01":
 			// Serialization failure or deadlock: the losing side of a race.
-			return &crm.Error{Kind: crm.ECONFLICT, Code: crm.CodeConflict, Message: "a concurrent change got in the way; try again", Cause: cause}
+			return crm.ConcurrentChange(cause)
 		case strings.HasPrefix(pe.Code, "23") || strings.HasPrefix(pe.Code, "22"):
 			// Integrity and data exceptions: the domain validates first, so
 			// these are a last line of defence, but bad input is never a 500.
-			return &crm.Error{Kind: crm.EINVALID, Code: crm.CodeValidation, Message: "the data breaks a rule of the database", Cause: cause}
+			return crm.BrokenRule(cause)
 		case strings.HasPrefix(pe.Code, "08"), strings.HasPrefix(pe.Code, "53"),
 			pe.Code == "57P01", pe.Code == "57P02", pe.Code == "57P03",
 			pe.Code == "25006": // read-only transaction: a replica during failover
-			return unavailable(cause)
+			return crm.DBUnavailable(cause)
 		}
 		return &crm.Error{Kind: crm.EINTERNAL, Code: "internal", Message: "internal error", Cause: cause}
 	}
@@ -222,9 +227,7 @@ func classify(op string, err error, what string) error {
 	return &crm.Error{Kind: crm.EINTERNAL, Code: "internal", Message: "internal error", Cause: cause}
 }
 
-func unavailable(cause error) error {
-	return crm.Unavailable(crm.CodeDBUnavailable, "the database is unavailable", time.Second, cause)
-}
+func unavailable(cause error) error { return crm.DBUnavailable(cause) }
 
 // isConnError reports whether err (not a server error) comes from reaching or
 // keeping the connection: dial, network, TLS, closed connection or pool.

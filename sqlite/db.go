@@ -14,7 +14,6 @@ import (
 	"runtime"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/pressly/goose/v3"
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
@@ -196,7 +195,7 @@ func (db *DB) Ping(ctx context.Context) error {
 	if err != nil {
 		return mapErr("ping", "", err)
 	}
-	pending := crm.Unavailable(crm.CodeDBUnavailable, "the database migrations are pending", time.Second, nil)
+	pending := crm.DBNotMigrated(nil)
 	if n == 0 {
 		return pending
 	}

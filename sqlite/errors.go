@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -47,34 +46,27 @@ func mapErr(op, what string, err error) error {
 			case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
 				// The message names the columns: "UNIQUE constraint failed: users.email".
 				if strings.Contains(se.Error(), "users.email") {
-					return &crm.Error{Kind: crm.ECONFLICT, Code: crm.CodeEmailTaken,
-						Message: "a user with this email already exists", Cause: cause}
+					return crm.EmailTaken(cause)
 				}
 				if strings.Contains(se.Error(), "sales.lead_id") {
-					return &crm.Error{Kind: crm.ECONFLICT, Code: crm.CodeConflict,
-						Message: "the lead already has a sale", Cause: cause}
+					return crm.SaleExists(cause)
 				}
-				return &crm.Error{Kind: crm.ECONFLICT, Code: crm.CodeConflict,
-					Message: "the record already exists", Cause: cause}
+				return crm.Duplicate(cause)
 			case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
-				return &crm.Error{Kind: crm.EINVALID, Code: crm.CodeValidation,
-					Message: "a referenced record does not exist", Cause: cause}
+				return crm.MissingReference(cause)
 			default: // CHECK, NOT NULL, STRICT datatype: input the domain should have refused
-				return &crm.Error{Kind: crm.EINVALID, Code: crm.CodeValidation,
-					Message: "the data breaks a rule of the database", Cause: cause}
+				return crm.BrokenRule(cause)
 			}
-		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
-			return crm.Unavailable(crm.CodeDBUnavailable, "the database is busy", time.Second, cause)
-		case sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL,
-			sqlite3.SQLITE_READONLY, sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT:
-			return crm.Unavailable(crm.CodeDBUnavailable, "the database is unavailable", time.Second, cause)
+		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_IOERR,
+			sqlite3.SQLITE_FULL, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT:
+			return crm.DBUnavailable(cause)
 		}
 		return cause
 	}
 	// database/sql's "database is closed" error is not exported.
 	if errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) ||
 		strings.Contains(err.Error(), "sql: database is closed") {
-		return crm.Unavailable(crm.CodeDBUnavailable, "the database is unavailable", time.Second, cause)
+		return crm.DBUnavailable(cause)
 	}
 	return cause
 }

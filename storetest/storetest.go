@@ -34,6 +34,7 @@ func Run(t *testing.T, open func(t *testing.T) crm.Store) {
 		{"Settings", settingTests},
 		{"AICap", aiCapTests},
 		{"Feedback", feedbackTests},
+		{"Errors", errorTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
