@@ -53,7 +53,7 @@ func (s *UserService) CreateUser(ctx context.Context, in UserInput) (*User, erro
 	if err != nil {
 		return nil, err
 	}
-	return u, nil
+	return withoutHash(u), nil
 }
 
 // Users lists every user. Errors: EFORBIDDEN (not an admin).
@@ -61,7 +61,7 @@ func (s *UserService) Users(ctx context.Context) ([]*User, error) {
 	if _, err := requireAdmin(ctx); err != nil {
 		return nil, err
 	}
-	return s.store.Users(ctx)
+	return withoutHashes(s.store.Users(ctx))
 }
 
 // Me returns the acting user. Errors: EUNAUTHORIZED, ENOTFOUND.
@@ -73,7 +73,11 @@ func (s *UserService) Me(ctx context.Context) (*User, error) {
 	if a.UserID == "" {
 		return nil, NotFound("user")
 	}
-	return s.store.User(ctx, a.UserID)
+	u, err := s.store.User(ctx, a.UserID)
+	if err != nil {
+		return nil, err
+	}
+	return withoutHash(u), nil
 }
 
 // UpdateUser changes a user's name, role, active flag or password. The last
@@ -153,7 +157,7 @@ func (s *UserService) UpdateUser(ctx context.Context, id string, up UserUpdate) 
 	if err != nil {
 		return nil, err
 	}
-	return out, nil
+	return withoutHash(out), nil
 }
 
 // Authenticate checks an email and password and returns the active user.
@@ -211,7 +215,7 @@ func (s *UserService) Authenticate(ctx context.Context, email, password string) 
 	if err := s.store.DeleteLoginAttempts(done, append(forgiven, attempt.ID)); err != nil {
 		return nil, err
 	}
-	return u, nil
+	return withoutHash(u), nil
 }
 
 func (e *Error) withCause(cause error) *Error {
@@ -238,7 +242,7 @@ func (s *UserService) ActiveUser(ctx context.Context, id string, version int) (*
 	if u.TokenVersion != version {
 		return nil, Errorf(EUNAUTHORIZED, CodeUnauthorized, "the token has been ended (signed out, or the password changed); sign in again")
 	}
-	return u, nil
+	return withoutHash(u), nil
 }
 
 // EndSessions ends every token of the acting user ("sign out everywhere"),
@@ -278,8 +282,7 @@ func (s *UserService) Bootstrap(ctx context.Context, email, password string) (bo
 }
 
 // Colleagues lists every user for senior managers and admins, who assign
-// leads to them and read their names in lists; the hash is the caller's to
-// drop (web and ui never render it). Errors: EFORBIDDEN for managers.
+// leads to them and read their names in lists. Errors: EFORBIDDEN for managers.
 func (s *UserService) Colleagues(ctx context.Context) ([]*User, error) {
 	a, err := actor(ctx)
 	if err != nil {
@@ -288,7 +291,7 @@ func (s *UserService) Colleagues(ctx context.Context) ([]*User, error) {
 	if !a.Role.SeesAll() {
 		return nil, Errorf(EFORBIDDEN, CodeForbidden, "only senior managers and admins see the team")
 	}
-	return s.store.Users(ctx)
+	return withoutHashes(s.store.Users(ctx))
 }
 
 // SetPassword replaces the password of the user with the given email, as an
@@ -304,4 +307,26 @@ func (s *UserService) SetPassword(ctx context.Context, email, password string) (
 		return nil, err
 	}
 	return s.UpdateUser(ctx, u.ID, UserUpdate{Password: &password})
+}
+
+// withoutHash returns a copy of u without its password hash: no hash leaves
+// the user service, whatever its caller renders.
+func withoutHash(u *User) *User {
+	if u == nil {
+		return nil
+	}
+	c := *u
+	c.PasswordHash = ""
+	return &c
+}
+
+func withoutHashes(us []*User, err error) ([]*User, error) {
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*User, len(us))
+	for i, u := range us {
+		out[i] = withoutHash(u)
+	}
+	return out, nil
 }

@@ -81,7 +81,12 @@ func setup(t *testing.T, open func(t *testing.T) crm.Store) *bundle {
 		if err != nil {
 			t.Fatalf("CreateUser(%s): %v", email, err)
 		}
-		return u
+		// The service never hands out the hash; the suite compares stored rows.
+		stored, err := st.User(context.Background(), u.ID)
+		if err != nil {
+			t.Fatalf("User(%s): %v", email, err)
+		}
+		return stored
 	}
 	b.admin = mk("admin@example.com", crm.RoleAdmin)
 	b.senior = mk("senior@example.com", crm.RoleSeniorManager)

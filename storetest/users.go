@@ -14,7 +14,52 @@ import (
 
 func pw(u *crm.User) string { return "password-" + u.Email }
 
+// ignoreHash compares what the service returns (never a hash) with stored rows.
+var ignoreHash = cmpopts.IgnoreFields(crm.User{}, "PasswordHash")
+
 var userTests = []test{
+	{"NoHashLeaves", func(t *testing.T, b *bundle) {
+		// Every user the user service returns comes without the password hash.
+		check := func(what string, us ...*crm.User) {
+			t.Helper()
+			for _, u := range us {
+				if u == nil || u.PasswordHash != "" {
+					t.Errorf("%s returned %+v, want a user without a hash", what, u)
+				}
+			}
+		}
+		admin, bg := as(b.admin), context.Background()
+		u, err := b.svc.Users.CreateUser(admin, crm.UserInput{Email: "nohash@example.com", Role: crm.RoleManager, Password: "long enough pw"})
+		must(t, err)
+		check("CreateUser", u)
+		all, err := b.svc.Users.Users(admin)
+		must(t, err)
+		check("Users", all...)
+		team, err := b.svc.Users.Colleagues(as(b.senior))
+		must(t, err)
+		check("Colleagues", team...)
+		me, err := b.svc.Users.Me(as(b.mgr))
+		must(t, err)
+		check("Me", me)
+		name := "No Hash"
+		up, err := b.svc.Users.UpdateUser(admin, u.ID, crm.UserUpdate{Name: &name})
+		must(t, err)
+		check("UpdateUser", up)
+		signedIn, err := b.svc.Users.Authenticate(bg, "nohash@example.com", "long enough pw")
+		must(t, err)
+		check("Authenticate", signedIn)
+		active, err := b.svc.Users.ActiveUser(bg, u.ID, signedIn.TokenVersion)
+		must(t, err)
+		check("ActiveUser", active)
+		reset, err := b.svc.Users.SetPassword(sys(), "NoHash@example.com", "another long pw")
+		must(t, err)
+		check("SetPassword", reset)
+		stored, err := b.st.User(bg, u.ID)
+		must(t, err)
+		if stored.PasswordHash != "h:another long pw" {
+			t.Errorf("stored hash %q after SetPassword", stored.PasswordHash)
+		}
+	}},
 	{"RoundTrip", func(t *testing.T, b *bundle) {
 		bg := context.Background()
 		got, err := b.st.User(bg, b.mgr.ID)
@@ -41,7 +86,7 @@ var userTests = []test{
 		}
 		slices.SortFunc(want, byID)
 		slices.SortFunc(all, byID)
-		diff(t, "Users", want, all)
+		diff(t, "Users", want, all, ignoreHash)
 		n, err := b.st.CountUsers(bg)
 		must(t, err)
 		if n != 4 {
@@ -55,7 +100,7 @@ var userTests = []test{
 		must(t, err)
 		got, err = b.st.User(bg, b.mgr.ID)
 		must(t, err)
-		diff(t, "updated user", up, got)
+		diff(t, "updated user", up, got, ignoreHash)
 		if got.Name != name || got.Role != role || got.PasswordHash != "h:"+pass || !got.UpdatedAt.After(got.CreatedAt) {
 			t.Errorf("updated user = %+v", got)
 		}
@@ -279,7 +324,7 @@ var userTests = []test{
 		bg := context.Background()
 		u, err := b.svc.Users.Authenticate(bg, b.mgr.Email, pw(b.mgr))
 		must(t, err)
-		diff(t, "authenticated user", b.mgr, u)
+		diff(t, "authenticated user", b.mgr, u, ignoreHash)
 
 		// Two failures, then a success clears them.
 		for range 2 {
