@@ -171,6 +171,9 @@ func handleTransferCheck(d Deps) func(context.Context, *idPath) (*transferCheckR
 			return nil, err
 		}
 		out := &transferCheckResponse{}
+		if b == nil {
+			b = []string{} // "blockers": [], never null
+		}
 		out.Body.Allowed, out.Body.Blockers, out.Body.Threshold = len(b) == 0, b, d.Leads.MinScore()
 		return out, nil
 	}

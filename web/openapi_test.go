@@ -160,6 +160,40 @@ func TestOpenAPI(t *testing.T) {
 		t.Errorf("documented operations (-DESIGN §4 +document):\n%s", diff)
 	}
 
+	// Redocly's recommended rules: a server and a license.
+	var meta struct {
+		Servers []struct {
+			URL string `json:"url"`
+		} `json:"servers"`
+		Info struct {
+			License struct {
+				Name       string `json:"name"`
+				Identifier string `json:"identifier"`
+			} `json:"license"`
+		} `json:"info"`
+	}
+	res.decode(t, &meta)
+	if len(meta.Servers) != 1 || meta.Servers[0].URL != "/" {
+		t.Errorf("servers %+v, want one, at /", meta.Servers)
+	}
+	if meta.Info.License.Name == "" || meta.Info.License.Identifier == "" {
+		t.Errorf("info.license %+v, want a name and an SPDX identifier", meta.Info.License)
+	}
+	// The document itself is valid OpenAPI 3.1, for the independent validator
+	// that checks every exchange of the tests against it.
+	if ok, errs := specValidator(t).ValidateDocument(); !ok {
+		for _, e := range errs {
+			t.Errorf("/openapi.json is not valid OpenAPI: %s", describe(e))
+		}
+	}
+	// Wherever a schema admits null and lists its values, null is one of them
+	// (JSON Schema checks enum apart from type).
+	var raw any
+	res.decode(t, &raw)
+	for _, at := range nullableEnumsWithoutNull(raw, "#") {
+		t.Errorf("%s: type allows null but enum does not list it", at)
+	}
+
 	s, ok := doc.Components.SecuritySchemes["bearer"]
 	if !ok || s.Type != "http" || !strings.EqualFold(s.Scheme, "bearer") {
 		t.Errorf("security scheme bearer: %+v (present %v)", s, ok)
@@ -338,4 +372,26 @@ func TestHeaders(t *testing.T) {
 			}
 		}
 	})
+}
+
+// nullableEnumsWithoutNull returns where, in a JSON document, a schema's type
+// includes "null" while its enum leaves null out.
+func nullableEnumsWithoutNull(v any, at string) []string {
+	var out []string
+	switch v := v.(type) {
+	case map[string]any:
+		if types, ok := v["type"].([]any); ok && slices.Contains(types, any("null")) {
+			if enum, ok := v["enum"].([]any); ok && !slices.Contains(enum, nil) {
+				out = append(out, at)
+			}
+		}
+		for _, k := range sortedKeys(v) {
+			out = append(out, nullableEnumsWithoutNull(v[k], at+"/"+k)...)
+		}
+	case []any:
+		for i, x := range v {
+			out = append(out, nullableEnumsWithoutNull(x, at+"/"+strconv.Itoa(i))...)
+		}
+	}
+	return out
 }

@@ -50,6 +50,8 @@ func addRoutes(mux *http.ServeMux, d Deps, m *metrics) {
 	register(api, users, "PATCH", "/settings", "Replace the business-domain catalog (admin)", handleSettingsUpdate(d), errs(403, 413, 422))
 	register(api, users, "GET", "/audit", "The audit trail, newest first (senior managers and admins)", handleAudit(d), errs(403, 422))
 
+	describeNulls(api.OpenAPI())
+
 	// Anything else under the API is a problem document, not an HTML 404.
 	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, notFoundRoute)
@@ -90,6 +92,10 @@ func newAPI(mux *http.ServeMux, d Deps) huma.API {
 		"bearer": {Type: "http", Scheme: "bearer", BearerFormat: "JWT"},
 	}
 	cfg.Security = []map[string][]string{{"bearer": {}}}
+	// Relative: the API is served at the root of whatever host serves this
+	// document, so /docs' "Try it out" calls the same server.
+	cfg.Servers = []*huma.Server{{URL: "/", Description: "The server this description is served from"}}
+	cfg.Info.License = &huma.License{Name: "MIT", Identifier: "MIT"}
 	// The order here is the order of the sections in /docs: the manager's
 	// flow first.
 	cfg.Tags = []*huma.Tag{
@@ -117,6 +123,9 @@ func register[I, O any](api huma.API, tag, method, path, summary string, h func(
 		Security:     []map[string][]string{{"bearer": {}}},
 		Errors:       []int{http.StatusUnauthorized, http.StatusServiceUnavailable},
 	}
+	if hasBody[I]() {
+		bodyErrors(&op)
+	}
 	for _, o := range opts {
 		o(&op)
 	}
@@ -133,5 +142,11 @@ func register[I, O any](api huma.API, tag, method, path, summary string, h func(
 
 // errs documents more error statuses of an operation.
 func errs(codes ...int) func(*huma.Operation) {
-	return func(op *huma.Operation) { op.Errors = append(op.Errors, codes...) }
+	return func(op *huma.Operation) {
+		for _, c := range codes {
+			if !slices.Contains(op.Errors, c) {
+				op.Errors = append(op.Errors, c)
+			}
+		}
+	}
 }

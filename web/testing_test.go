@@ -210,6 +210,7 @@ type env struct {
 	tokens *auth.Tokens
 	srv    *httptest.Server
 	fake   *fakeclaude.Server
+	check  *exchangeCheck // holds every API exchange against /openapi.json
 
 	admin, senior, mgr, other user // mgr owns the leads of the tests; other is a second manager
 }
@@ -267,10 +268,11 @@ func newEnv(t *testing.T, kind string, opts ...envOption) *env {
 	for _, o := range opts {
 		o(&deps)
 	}
-	srv := httptest.NewServer(web.NewServer(deps))
+	check := newExchangeCheck(t)
+	srv := httptest.NewServer(check.wrap(web.NewServer(deps)))
 	t.Cleanup(srv.Close)
 
-	e := &env{t: t, kind: kind, svc: svc, tokens: tokens, srv: srv, fake: fake}
+	e := &env{t: t, kind: kind, svc: svc, tokens: tokens, srv: srv, fake: fake, check: check}
 	e.admin = e.newUser("admin@example.com", crm.RoleAdmin)
 	e.senior = e.newUser("senior@example.com", crm.RoleSeniorManager)
 	e.mgr = e.newUser("manager@example.com", crm.RoleManager)

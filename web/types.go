@@ -75,13 +75,13 @@ func saleOut(s *crm.Sale) Sale {
 // Event is the JSON form of an audit-trail entry.
 type Event struct {
 	ID        string         `json:"id" format:"uuid"`
-	LeadID    *string        `json:"lead_id" nullable:"true"`
-	SaleID    *string        `json:"sale_id" nullable:"true"`
-	UserID    *string        `json:"user_id" nullable:"true"`
+	LeadID    *string        `json:"lead_id" nullable:"true" format:"uuid"`
+	SaleID    *string        `json:"sale_id" nullable:"true" format:"uuid"`
+	UserID    *string        `json:"user_id" nullable:"true" format:"uuid"`
 	Action    string         `json:"action"`
 	From      string         `json:"from"`
 	To        string         `json:"to"`
-	ActorID   *string        `json:"actor_id" nullable:"true" doc:"The acting user; null for the system"`
+	ActorID   *string        `json:"actor_id" nullable:"true" format:"uuid" doc:"The acting user; null for the system"`
 	RequestID string         `json:"request_id"`
 	Data      map[string]any `json:"data,omitempty"`
 	CreatedAt time.Time      `json:"created_at"`
@@ -104,17 +104,25 @@ type Analysis struct {
 	PromptVersion  string    `json:"prompt_version"`
 }
 
+// Facts are the four facts an analysis sends to the AI.
+type Facts struct {
+	Source            string `json:"source" enum:"scanner,partner,manual"`
+	Stage             string `json:"stage" enum:"new,contacted,qualified,transferred,lost"`
+	MessagesCount     int    `json:"messages_count" minimum:"0"`
+	HasBusinessDomain bool   `json:"has_business_domain"`
+}
+
 // AnalysisRecord is one row of a lead's analysis log.
 type AnalysisRecord struct {
 	ID             string    `json:"id" format:"uuid"`
 	LeadID         string    `json:"lead_id" format:"uuid"`
-	ActorID        *string   `json:"actor_id" nullable:"true"`
-	Facts          crm.Facts `json:"facts" doc:"The four facts sent, exactly"`
+	ActorID        *string   `json:"actor_id" nullable:"true" format:"uuid"`
+	Facts          Facts     `json:"facts" doc:"The four facts sent, exactly"`
 	Provider       string    `json:"provider"`
 	Model          string    `json:"model"`
 	PromptVersion  string    `json:"prompt_version"`
 	Score          *float64  `json:"score" nullable:"true"`
-	Recommendation *string   `json:"recommendation" nullable:"true"`
+	Recommendation *string   `json:"recommendation" nullable:"true" enum:"transfer_to_sales,continue_nurturing,mark_as_lost"`
 	Reason         *string   `json:"reason" nullable:"true"`
 	RawOutput      string    `json:"raw_output"`
 	ErrorCode      *string   `json:"error_code" nullable:"true"`
@@ -127,7 +135,10 @@ type AnalysisRecord struct {
 }
 
 func analysisRecordOut(a *crm.AnalysisRecord) AnalysisRecord {
-	return AnalysisRecord{ID: a.ID, LeadID: a.LeadID, ActorID: optional(a.ActorID), Facts: a.Facts,
+	f := a.Facts
+	return AnalysisRecord{ID: a.ID, LeadID: a.LeadID, ActorID: optional(a.ActorID),
+		Facts: Facts{Source: string(f.Source), Stage: string(f.Stage), MessagesCount: f.MessagesCount,
+			HasBusinessDomain: f.HasBusinessDomain},
 		Provider: a.Provider, Model: a.Model, PromptVersion: a.PromptVersion, Score: a.Score,
 		Recommendation: optional(string(a.Recommendation)), Reason: optional(a.Reason), RawOutput: a.RawOutput,
 		ErrorCode: optional(a.ErrorCode), ErrorMessage: optional(a.ErrorMessage), InputTokens: a.InputTokens,

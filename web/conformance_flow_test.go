@@ -1,0 +1,210 @@
+package web_test
+
+import (
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/crmleads/crm/ai/fakeclaude"
+)
+
+// TestOpenAPIFlow drives every operation of the API through a whole working
+// day — sign-in, leads from creation to transfer and loss, the AI's answers
+// good and bad, sales, users, settings, the audit trail — including the error
+// answers (401, 403, 404, 409 with blockers, 413, 415, 422, 429, 502, 503),
+// and holds every request and every response against the served
+// /openapi.json (see exchangeCheck). Requests sent invalid on purpose must be
+// rejected by the description too.
+func TestOpenAPIFlow(t *testing.T) {
+	t.Parallel()
+	forKinds(t, func(t *testing.T, kind string) {
+		e := newEnv(t, kind)
+		e.check.strict = true
+		call := func(want int, method, path string, u user, body any) response {
+			t.Helper()
+			res := e.do(method, path, u.Token, body)
+			if res.Status != want {
+				t.Errorf("%s %s: got %s, want %d", method, path, res, want)
+			}
+			return res
+		}
+		// bad sends a request that breaks the description on purpose.
+		bad := func(want int, why, method, path string, u user, body any, h http.Header) response {
+			t.Helper()
+			if h == nil {
+				h = http.Header{}
+			}
+			h.Set(invalidHeader, why)
+			res := doReq(t, e.srv, method, path, u.Token, body, h)
+			if res.Status != want {
+				t.Errorf("%s %s (%s): got %s, want %d", method, path, why, res, want)
+			}
+			return res
+		}
+		anonymous := user{}
+		unknown := "0190a3b2-1c4d-7e5f-8a9b-0c1d2e3f4a5b"
+
+		// Operations and sign-in.
+		call(200, "GET", "/healthz", anonymous, nil)
+		call(200, "GET", "/readyz", anonymous, nil)
+		call(200, "POST", "/auth/login", anonymous, map[string]any{"email": e.mgr.Email, "password": password})
+		bad(422, "password missing", "POST", "/auth/login", anonymous, map[string]any{"email": e.mgr.Email}, nil)
+		for range 5 {
+			call(401, "POST", "/auth/login", anonymous, map[string]any{"email": "nobody@example.com", "password": "wrong password!"})
+		}
+		call(429, "POST", "/auth/login", anonymous, map[string]any{"email": "nobody@example.com", "password": "wrong password!"})
+		call(200, "GET", "/me", e.mgr, nil)
+		bad(401, "no bearer token", "GET", "/me", anonymous, nil, nil)
+		call(401, "GET", "/me", user{Token: "not-a-token"}, nil)
+
+		// A lead with nothing but its source: every nullable field is null.
+		var fresh leadJSON
+		call(201, "POST", "/leads", e.mgr, map[string]any{"source": "scanner"}).decode(t, &fresh)
+		var full leadJSON
+		call(201, "POST", "/leads", e.mgr, map[string]any{"source": "partner", "business_domain": "first",
+			"messages_count": 2, "name": "Olena Kovalenko", "email": "olena.k@example.org", "phone": "+380441234567",
+			"company": "Kovalenko Logistics", "note": "met at the Lviv fair"}).decode(t, &full)
+		call(201, "POST", "/leads/", e.senior, map[string]any{"source": "manual", "owner_id": e.other.ID})
+		call(403, "POST", "/leads", e.mgr, map[string]any{"source": "manual", "owner_id": e.other.ID})
+		call(422, "POST", "/leads", e.mgr, map[string]any{"source": "manual", "business_domain": "not in the catalog"})
+		bad(422, "source outside the enum", "POST", "/leads", e.mgr, map[string]any{"source": "fax"}, nil)
+		bad(422, "negative messages_count", "POST", "/leads", e.mgr, map[string]any{"source": "manual", "messages_count": -1}, nil)
+		bad(422, "an undeclared field", "POST", "/leads", e.mgr, map[string]any{"source": "manual", "colour": "red"}, nil)
+		bad(422, "source missing", "POST", "/leads", e.mgr, map[string]any{"name": "x"}, nil)
+		bad(422, "messages_count of the wrong type", "POST", "/leads", e.mgr, map[string]any{"source": "manual", "messages_count": "2"}, nil)
+		bad(422, "malformed JSON", "POST", "/leads", e.mgr, `{"source":`, nil)
+		bad(415, "not JSON", "POST", "/leads", e.mgr, "source=manual", http.Header{"Content-Type": {"text/plain"}})
+		bad(413, "a body over 1 MiB", "POST", "/leads", e.mgr, `{"source":"partner","note":"`+strings.Repeat("x", 1<<20+1)+`"}`, nil)
+
+		res := call(200, "GET", "/leads?limit=1", e.senior, nil)
+		m := regexp.MustCompile(`^<([^>]+)>; rel="next"$`).FindStringSubmatch(res.Header.Get("Link"))
+		if m == nil {
+			t.Errorf("GET /leads?limit=1: Link %q, want a next page", res.Header.Get("Link"))
+		} else {
+			call(200, "GET", m[1], e.senior, nil)
+		}
+		call(200, "GET", "/leads/?stage=new&q=olena", e.mgr, nil)
+		bad(422, "limit above 500", "GET", "/leads?limit=501", e.mgr, nil, nil)
+		bad(422, "stage outside the enum", "GET", "/leads?stage=won", e.mgr, nil, nil)
+		call(200, "GET", "/leads/"+fresh.ID, e.mgr, nil)
+		call(404, "GET", "/leads/"+unknown, e.mgr, nil)
+		call(404, "GET", "/leads/"+fresh.ID, e.other, nil) // not theirs
+
+		// Edits; null clears where the description allows it.
+		call(200, "PATCH", "/leads/"+full.ID, e.mgr, map[string]any{"name": "Olena K.", "business_domain": "second"})
+		call(200, "PATCH", "/leads/"+full.ID, e.mgr, `{"phone":null,"business_domain":null}`)
+		call(200, "PATCH", "/leads/"+full.ID, e.mgr, map[string]any{"business_domain": "second"})
+		call(403, "PATCH", "/leads/"+full.ID, e.mgr, map[string]any{"owner_id": e.other.ID})
+		call(200, "PATCH", "/leads/"+full.ID, e.senior, map[string]any{"owner_id": e.other.ID})
+		call(200, "PATCH", "/leads/"+full.ID, e.senior, map[string]any{"owner_id": e.mgr.ID})
+		bad(422, "owner_id null", "PATCH", "/leads/"+full.ID, e.senior, `{"owner_id":null}`, nil)
+		bad(422, "no body", "PATCH", "/leads/"+full.ID, e.mgr, nil, nil)
+		call(200, "PATCH", "/leads/"+full.ID+"/messages", e.mgr, map[string]any{"messages_count": 3})
+		bad(422, "negative count", "PATCH", "/leads/"+full.ID+"/messages", e.mgr, map[string]any{"messages_count": -1}, nil)
+		call(200, "PATCH", "/leads/"+full.ID+"/stage", e.mgr, map[string]any{"stage": "contacted"})
+		call(409, "PATCH", "/leads/"+full.ID+"/stage", e.mgr, map[string]any{"stage": "new"})
+		bad(422, "stage outside the enum", "PATCH", "/leads/"+full.ID+"/stage", e.mgr, map[string]any{"stage": "won"}, nil)
+		call(200, "PATCH", "/leads/"+full.ID+"/stage", e.mgr, map[string]any{"stage": "qualified"})
+
+		// Transfer refused, with every unmet condition.
+		call(200, "GET", "/leads/"+fresh.ID+"/transfer-check", e.mgr, nil)
+		p := problemOf(t, call(409, "POST", "/leads/"+fresh.ID+"/transfer", e.mgr, nil), http.StatusConflict)
+		if p.code() != "transfer_blocked" || len(p.Blockers) < 2 {
+			t.Errorf("transfer of a new lead: code %q blockers %v", p.code(), p.Blockers)
+		}
+
+		// The AI: a bad answer, an outage, then a good answer.
+		e.fake.Enqueue(fakeclaude.Text(`{"score": 1.7, "recommendation": "transfer_to_sales", "reason": "too sure"}`))
+		call(502, "POST", "/leads/"+full.ID+"/analyze", e.mgr, nil)
+		e.fake.SetDefault(func(fakeclaude.Request) fakeclaude.Response { return fakeclaude.Error(529) })
+		call(503, "POST", "/leads/"+full.ID+"/analyze", e.mgr, nil)
+		e.fake.SetDefault(nil)
+		call(404, "POST", "/leads/"+unknown+"/analyze", e.mgr, nil)
+		e.fake.Enqueue(fakeclaude.Text(answer(0.8, "transfer_to_sales")))
+		call(200, "POST", "/leads/"+full.ID+"/analyze", e.mgr, nil)
+		call(200, "GET", "/leads/"+full.ID+"/analyses", e.mgr, nil) // rows with and without a score
+		call(200, "GET", "/leads/"+full.ID, e.mgr, nil)
+
+		// Transfer, and what a closed lead answers.
+		call(200, "GET", "/leads/"+full.ID+"/transfer-check", e.mgr, nil)
+		call(404, "GET", "/leads/"+full.ID+"/sale", e.mgr, nil)
+		var sale saleJSON
+		call(201, "POST", "/leads/"+full.ID+"/transfer", e.mgr, nil).decode(t, &sale)
+		call(409, "POST", "/leads/"+full.ID+"/transfer", e.mgr, nil)
+		call(409, "PATCH", "/leads/"+full.ID+"/messages", e.mgr, map[string]any{"messages_count": 9})
+		call(409, "POST", "/leads/"+full.ID+"/analyze", e.mgr, nil)
+		call(200, "GET", "/leads/"+full.ID+"/transfer-check", e.mgr, nil)
+		call(200, "GET", "/leads/"+full.ID+"/sale", e.mgr, nil)
+		call(200, "GET", "/leads/"+full.ID+"/events", e.mgr, nil)
+		call(404, "GET", "/leads/"+unknown+"/events", e.mgr, nil)
+		call(200, "PATCH", "/leads/"+fresh.ID+"/stage", e.mgr, map[string]any{"stage": "lost"})
+		call(200, "GET", "/leads/"+fresh.ID+"/transfer-check", e.mgr, nil)
+		call(200, "GET", "/leads/"+fresh.ID, e.mgr, nil)
+
+		// Sales.
+		call(200, "GET", "/sales", e.mgr, nil)
+		call(200, "GET", "/sales/?stage=new&owner_id="+e.mgr.ID, e.senior, nil)
+		bad(422, "stage outside the enum", "GET", "/sales?stage=won", e.mgr, nil, nil)
+		call(200, "GET", "/sales/"+sale.ID, e.mgr, nil)
+		call(404, "GET", "/sales/"+sale.ID, e.other, nil)
+		call(409, "PATCH", "/sales/"+sale.ID+"/stage", e.mgr, map[string]any{"stage": "paid"})
+		bad(422, "stage outside the enum", "PATCH", "/sales/"+sale.ID+"/stage", e.mgr, map[string]any{"stage": "won"}, nil)
+		call(200, "PATCH", "/sales/"+sale.ID+"/stage", e.mgr, map[string]any{"stage": "kyc"})
+
+		// Users.
+		call(403, "GET", "/users", e.mgr, nil)
+		call(200, "GET", "/users", e.admin, nil)
+		var created struct {
+			ID string `json:"id"`
+		}
+		newUser := map[string]any{"email": "new@example.com", "name": "New", "role": "manager", "password": "long enough password"}
+		call(201, "POST", "/users", e.admin, newUser).decode(t, &created)
+		call(409, "POST", "/users", e.admin, newUser)
+		call(403, "POST", "/users", e.mgr, map[string]any{"email": "x@example.com", "role": "manager", "password": "long enough password"})
+		bad(422, "password too short", "POST", "/users", e.admin, map[string]any{"email": "y@example.com", "role": "manager", "password": "short"}, nil)
+		call(200, "PATCH", "/users/"+created.ID, e.admin, map[string]any{"name": "Renamed", "role": "senior_manager"})
+		call(200, "PATCH", "/users/"+created.ID, e.admin, map[string]any{"active": false})
+		call(403, "PATCH", "/users/"+created.ID, e.mgr, map[string]any{"active": true})
+		call(404, "PATCH", "/users/"+unknown, e.admin, map[string]any{"name": "x"})
+		call(409, "PATCH", "/users/"+e.admin.ID, e.admin, map[string]any{"role": "manager"})
+		bad(422, "role outside the enum", "PATCH", "/users/"+created.ID, e.admin, map[string]any{"role": "owner"}, nil)
+
+		// Settings.
+		call(200, "GET", "/settings", e.mgr, nil)
+		call(200, "PATCH", "/settings", e.admin, map[string]any{"business_domains": []string{"first", "second", "fourth"}})
+		call(403, "PATCH", "/settings", e.mgr, map[string]any{"business_domains": []string{"first"}})
+		call(422, "PATCH", "/settings", e.admin, map[string]any{"business_domains": []string{"first", "first"}})
+		bad(422, "an empty catalog", "PATCH", "/settings", e.admin, map[string]any{"business_domains": []string{}}, nil)
+		bad(422, "a null catalog", "PATCH", "/settings", e.admin, `{"business_domains":null}`, nil)
+
+		// The audit trail: events about leads, sales, users and settings.
+		call(200, "GET", "/audit", e.senior, nil)
+		call(200, "GET", "/audit?action=lead.transferred&limit=2&since=2020-01-01T00:00:00Z", e.admin, nil)
+		call(403, "GET", "/audit", e.mgr, nil)
+		bad(422, "since is not a time", "GET", "/audit?since=yesterday", e.admin, nil, nil)
+
+		// Sign out everywhere: the token used, and every older one, stop working.
+		call(204, "POST", "/me/logout-all", e.other, nil)
+		call(401, "GET", "/me", e.other, nil)
+		bad(401, "no bearer token", "POST", "/me/logout-all", anonymous, nil, nil)
+
+		// Every operation was exercised, and each kind of error answer.
+		e.check.mu.Lock()
+		defer e.check.mu.Unlock()
+		for _, op := range routes {
+			if !e.check.ops[op] {
+				t.Errorf("the flow never called %s", op)
+			}
+		}
+		for _, want := range []string{"GET /me 401", "POST /leads 403", "GET /leads/{id} 404",
+			"POST /leads/{id}/transfer 409", "POST /leads 413", "POST /leads 415", "POST /leads 422",
+			"POST /auth/login 429", "POST /leads/{id}/analyze 502", "POST /leads/{id}/analyze 503"} {
+			if !e.check.statuses[want] {
+				t.Errorf("the flow never saw %s", want)
+			}
+		}
+		t.Logf("%s: %d exchanges held against /openapi.json (%d operations, %d operation×status pairs)",
+			kind, e.check.exchanges, len(e.check.ops), len(e.check.statuses))
+	})
+}
