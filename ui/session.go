@@ -230,7 +230,8 @@ func (a *App) renderError(w http.ResponseWriter, r *http.Request, v *view, statu
 
 func statusKey(status int) string {
 	switch status {
-	case http.StatusBadRequest, http.StatusForbidden, http.StatusNotFound, http.StatusServiceUnavailable:
+	case http.StatusBadRequest, http.StatusForbidden, http.StatusNotFound, http.StatusConflict,
+		http.StatusUnprocessableEntity, http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable:
 		return strconv.Itoa(status)
 	}
 	return "500"
@@ -240,22 +241,22 @@ func statusKey(status int) string {
 // forbidden get their pages, a lost session goes to sign-in, anything else is
 // explained in the user's language (internal causes go to the log only).
 func (a *App) fail(w http.ResponseWriter, r *http.Request, v *view, err error) {
-	switch crm.ErrorKind(err) {
-	case crm.ENOTFOUND:
-		a.renderError(w, r, v, http.StatusNotFound)
-	case crm.EFORBIDDEN:
-		a.renderError(w, r, v, http.StatusForbidden)
-	case crm.EUNAUTHORIZED:
+	status := request.Status(err) // the same table as the API's problems
+	switch status {
+	case http.StatusNotFound, http.StatusForbidden:
+		a.renderError(w, r, v, status)
+		return
+	case http.StatusUnauthorized:
 		a.toLogin(w, r)
-	case crm.EUNAVAILABLE:
-		v.Message = a.explain(v.L, err)
-		a.renderError(w, r, v, http.StatusServiceUnavailable)
-	default:
-		var e *crm.Error
-		if !errors.As(err, &e) || e.Kind == crm.EINTERNAL {
-			a.log.Error("page", "error", err, "request_id", request.ID(r.Context()), "path", r.URL.Path)
-		}
-		v.Message = a.explain(v.L, err)
-		a.renderError(w, r, v, http.StatusInternalServerError)
+		return
 	}
+	var e *crm.Error
+	if !errors.As(err, &e) || e.Kind == crm.EINTERNAL {
+		a.log.Error("page", "error", err, "request_id", request.ID(r.Context()), "path", r.URL.Path)
+	}
+	if e != nil && e.RetryAfter > 0 { // an outage or a throttle: say when to come back
+		w.Header().Set("Retry-After", strconv.Itoa(int((e.RetryAfter+time.Second-1)/time.Second)))
+	}
+	v.Message = a.explain(v.L, err)
+	a.renderError(w, r, v, status)
 }

@@ -49,19 +49,6 @@ func (p *Problem) GetHeaders() http.Header {
 	return http.Header{"Retry-After": {strconv.Itoa(secs)}}
 }
 
-// statusOf maps a domain error kind to its HTTP status.
-var statusOf = map[string]int{
-	crm.EINVALID:      http.StatusUnprocessableEntity,
-	crm.ENOTFOUND:     http.StatusNotFound,
-	crm.ECONFLICT:     http.StatusConflict,
-	crm.EUNAUTHORIZED: http.StatusUnauthorized,
-	crm.EFORBIDDEN:    http.StatusForbidden,
-	crm.ETOOMANY:      http.StatusTooManyRequests,
-	crm.EBADGATEWAY:   http.StatusBadGateway,
-	crm.EUNAVAILABLE:  http.StatusServiceUnavailable,
-	crm.EINTERNAL:     http.StatusInternalServerError,
-}
-
 func problemType(code string) string { return "urn:crmleads:problem:" + code }
 
 // problemFrom turns any error into a Problem. Only *crm.Error messages reach
@@ -76,10 +63,7 @@ func problemFrom(ctx context.Context, err error) *Problem {
 	if !errors.As(err, &e) {
 		e = &crm.Error{Kind: crm.EINTERNAL, Code: "internal", Message: "something went wrong on our side; it has been logged", Cause: err}
 	}
-	status := statusOf[e.Kind]
-	if status == 0 {
-		status = http.StatusInternalServerError
-	}
+	status := request.Status(e)
 	if status >= 500 && e.Cause != nil {
 		request.NoteError(ctx, e.Cause)
 	} else if status == 500 {
