@@ -54,6 +54,7 @@ type Error struct {
 	Message    string
 	Fields     []FieldError
 	Blockers   []string
+	Duplicates []DuplicateLead // for CodePossibleDuplicate
 	RetryAfter time.Duration
 	Cause      error
 }

@@ -94,10 +94,18 @@ type Lead struct {
 	Company        string
 	Note           string
 	OwnerID        string // "" when nobody owns it
-	AI             *LeadAnalysis
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	LostReason     string // why it was lost; "" when open, transferred, or lost without a reason
+	// OpenTasks counts the lead's tasks not done yet, kept in the transactions
+	// that change them, so "no next step" is a filter on the row itself.
+	OpenTasks int
+	AI        *LeadAnalysis
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
+
+// NoNextStep reports whether the lead is open and has no open task (a deal
+// rotting in the pipeline).
+func (l *Lead) NoNextStep() bool { return !l.Stage.Final() && l.OpenTasks == 0 }
 
 // HasBusinessDomain reports whether a business domain is set.
 func (l *Lead) HasBusinessDomain() bool { return l.BusinessDomain != "" }
@@ -121,6 +129,7 @@ const (
 	MaxNoteText      = 5000
 	MaxMessagesCount = 1_000_000
 	MaxDomainLength  = 64
+	MaxLostReason    = 500
 )
 
 // LeadInput is what a client gives to create a lead.
@@ -134,6 +143,8 @@ type LeadInput struct {
 	Company        string
 	Note           string
 	OwnerID        string // "" means the creator
+	// AllowDuplicate creates the lead even when it looks like an open one.
+	AllowDuplicate bool
 }
 
 // LeadUpdate is a partial edit; nil fields stay as they are. An empty string
@@ -231,15 +242,21 @@ func (u *LeadUpdate) Validate(domains []string) error {
 	return nil
 }
 
-// LeadFilter selects leads for a list, newest first. After is the id of the
-// last lead of the previous page (keyset pagination).
+// LeadFilter selects leads for a list, newest first unless Sort says
+// otherwise. Given to the service, After is the cursor of the previous page;
+// the service hands the store the id of that page's last lead in After and
+// its sort value in AfterValue (keyset pagination). With the default sort the
+// cursor is the id itself.
 type LeadFilter struct {
-	Stage   LeadStage
-	Source  Source
-	OwnerID string
-	Q       string
-	After   string
-	Limit   int
+	Stage      LeadStage
+	Source     Source
+	OwnerID    string
+	Q          string
+	NoNextStep bool // open leads without an open task only
+	Sort       Sort
+	After      string
+	AfterValue any
+	Limit      int
 }
 
 // Default and maximum page sizes.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // ---- leads ----
@@ -34,6 +35,11 @@ func (s *LeadService) CreateLead(ctx context.Context, in LeadInput) (*Lead, erro
 	l := &Lead{ID: NewID(), Source: in.Source, Stage: LeadNew, BusinessDomain: in.BusinessDomain,
 		MessagesCount: in.MessagesCount, Name: in.Name, Email: in.Email, Phone: in.Phone, Company: in.Company,
 		Note: in.Note, OwnerID: owner, CreatedAt: now, UpdatedAt: now}
+	if !in.AllowDuplicate {
+		if err := s.checkDuplicates(ctx, a, l); err != nil {
+			return nil, err
+		}
+	}
 	err = s.store.InTx(ctx, func(tx Tx) error {
 		if owner != a.UserID {
 			if err := checkOwner(ctx, tx, owner); err != nil {
@@ -45,7 +51,10 @@ func (s *LeadService) CreateLead(ctx context.Context, in LeadInput) (*Lead, erro
 		}
 		e := s.event(a, ActionLeadCreated, l)
 		e.To = string(LeadNew)
-		return tx.InsertEvent(ctx, e)
+		if err := tx.InsertEvent(ctx, e); err != nil {
+			return err
+		}
+		return s.notify(ctx, tx, a, owner, NotifyLeadAssigned, l, "", "")
 	})
 	if err != nil {
 		return nil, err
@@ -97,15 +106,14 @@ func (s *LeadService) Leads(ctx context.Context, f LeadFilter) ([]*Lead, string,
 	if f.OwnerID, ok = ownerScope(a, f.OwnerID); !ok {
 		return []*Lead{}, "", nil
 	}
-	f.After = NormalizeID(f.After)
-	if err := checkCursor(f.After); err != nil {
+	if f.After, f.AfterValue, err = readCursor(f.Sort, f.After); err != nil {
 		return nil, "", err
 	}
 	f.Q = strings.TrimSpace(f.Q)
 	return page(f.Limit, func(n int) ([]*Lead, error) {
 		f.Limit = n
 		return s.store.Leads(ctx, f)
-	}, func(l *Lead) string { return l.ID })
+	}, func(l *Lead) string { return makeCursor(f.Sort, l.sortValue(f.Sort.Key), l.ID) })
 }
 
 // changeLead runs change on the lead locked in a transaction, after checking the
@@ -200,6 +208,16 @@ func (s *LeadService) UpdateLead(ctx context.Context, id string, u LeadUpdate) (
 			if err := checkOwner(ctx, tx, *u.OwnerID); err != nil {
 				return nil, err
 			}
+			// The open tasks of the previous owner follow the lead, so that
+			// nobody keeps a task on a lead they may no longer see.
+			if l.OwnerID != "" {
+				if err := tx.ReassignTasks(ctx, l.ID, l.OwnerID, *u.OwnerID, s.timestamp()); err != nil {
+					return nil, err
+				}
+			}
+			if err := s.notify(ctx, tx, a, *u.OwnerID, NotifyLeadAssigned, l, "", ""); err != nil {
+				return nil, err
+			}
 			set("owner_id", &l.OwnerID, u.OwnerID)
 			if len(changed) == 1 {
 				action = ActionLeadOwner
@@ -254,17 +272,41 @@ func (s *LeadService) IncrementMessages(ctx context.Context, id string) (*Lead, 
 // MoveLead changes the stage of a lead by one legal step.
 // Errors: ENOTFOUND, EINVALID (unknown stage), ECONFLICT (CodeInvalidTransition, CodeLeadClosed).
 func (s *LeadService) MoveLead(ctx context.Context, id string, to LeadStage) (*Lead, error) {
-	if !to.Valid() {
+	return s.ChangeStage(ctx, id, StageChange{Stage: to})
+}
+
+// StageChange is a move of a lead to another stage; LostReason (optional, at
+// most MaxLostReason characters) says why when the stage is lost.
+type StageChange struct {
+	Stage      LeadStage
+	LostReason string
+}
+
+// ChangeStage moves a lead by one legal step, keeping the reason of a loss on
+// the lead and in the audit trail.
+// Errors: as MoveLead, and EINVALID for a reason too long or given with another stage.
+func (s *LeadService) ChangeStage(ctx context.Context, id string, c StageChange) (*Lead, error) {
+	if !c.Stage.Valid() {
 		return nil, Invalid(FieldError{Field: "stage", Message: "must be one of new, contacted, qualified, transferred, lost"})
 	}
+	c.LostReason = strings.TrimSpace(c.LostReason)
+	if c.LostReason != "" && c.Stage != LeadLost {
+		return nil, Invalid(FieldError{Field: "lost_reason", Message: "is given only with the stage lost"})
+	}
+	if utf8.RuneCountInString(c.LostReason) > MaxLostReason {
+		return nil, Invalid(FieldError{Field: "lost_reason", Message: "must be at most 500 characters"})
+	}
 	return s.changeLead(ctx, id, func(tx Tx, a Actor, l *Lead) (*Event, error) {
-		if err := l.Stage.CheckMove(to); err != nil {
+		if err := l.Stage.CheckMove(c.Stage); err != nil {
 			return nil, err
 		}
 		e := s.event(a, ActionLeadStage, l)
-		e.From, e.To = string(l.Stage), string(to)
-		l.Stage = to
-		if to == LeadLost { // an analyzed lead lost before any sale: a negative outcome
+		e.From, e.To = string(l.Stage), string(c.Stage)
+		if c.LostReason != "" {
+			e.Data = map[string]any{"lost_reason": c.LostReason}
+		}
+		l.Stage, l.LostReason = c.Stage, c.LostReason
+		if c.Stage == LeadLost { // an analyzed lead lost before any sale: a negative outcome
 			if err := s.recordOutcome(ctx, tx, l, false); err != nil {
 				return nil, err
 			}
@@ -292,6 +334,16 @@ func (s *LeadService) TransferCheck(ctx context.Context, id string) ([]string, e
 // concurrent transfers of one lead exactly one succeeds.
 // Errors: ENOTFOUND, ECONFLICT (CodeTransferBlocked with Blockers, CodeLeadClosed).
 func (s *LeadService) Transfer(ctx context.Context, id string) (*Sale, error) {
+	return s.TransferDeal(ctx, id, DealValue{})
+}
+
+// TransferDeal is Transfer with the deal's value (none when v is empty).
+// Errors: as Transfer, and EINVALID for a bad amount or currency.
+func (s *LeadService) TransferDeal(ctx context.Context, id string, v DealValue) (*Sale, error) {
+	amount, currency, err := s.dealValue(ctx, v, "")
+	if err != nil {
+		return nil, err
+	}
 	gate, err := s.TransferGate(ctx)
 	if err != nil {
 		return nil, err
@@ -307,7 +359,7 @@ func (s *LeadService) Transfer(ctx context.Context, id string) (*Sale, error) {
 		}
 		now := s.timestamp()
 		sale = &Sale{ID: NewID(), LeadID: l.ID, Stage: SaleNew, TransferredBy: a.UserID, OwnerID: l.OwnerID,
-			CreatedAt: now, UpdatedAt: now}
+			Amount: amount, Currency: currency, CreatedAt: now, UpdatedAt: now}
 		if err := tx.InsertSale(ctx, sale); err != nil {
 			return nil, err
 		}
@@ -328,6 +380,9 @@ func (s *LeadService) Transfer(ctx context.Context, id string) (*Sale, error) {
 		}
 		if l.AI.AnalysisID != "" {
 			e.Data["analysis_id"] = l.AI.AnalysisID
+		}
+		if currency != "" {
+			e.Data["amount"], e.Data["currency"] = amount.Format(currency), currency
 		}
 		l.Stage = LeadTransferred
 		return e, nil
@@ -392,14 +447,13 @@ func (s *LeadService) Sales(ctx context.Context, f SaleFilter) ([]*Sale, string,
 	if f.OwnerID, ok = ownerScope(a, f.OwnerID); !ok {
 		return []*Sale{}, "", nil
 	}
-	f.After = NormalizeID(f.After)
-	if err := checkCursor(f.After); err != nil {
+	if f.After, f.AfterValue, err = readCursor(f.Sort, f.After); err != nil {
 		return nil, "", err
 	}
 	return page(f.Limit, func(n int) ([]*Sale, error) {
 		f.Limit = n
 		return s.store.Sales(ctx, f)
-	}, func(s *Sale) string { return s.ID })
+	}, func(s *Sale) string { return makeCursor(f.Sort, s.sortValue(f.Sort.Key), s.ID) })
 }
 
 // MoveSale changes the stage of a sale by one legal step.
@@ -434,17 +488,30 @@ func (s *LeadService) MoveSale(ctx context.Context, id string, to SaleStage) (*S
 		if err := tx.UpdateSale(ctx, sale); err != nil {
 			return err
 		}
-		if to.Final() { // the deal ended: judge the analysis its transfer relied on
-			l, err := tx.LockLead(ctx, sale.LeadID)
-			if err != nil {
-				return err
-			}
-			if err := s.recordOutcome(ctx, tx, l, to == SalePaid); err != nil {
-				return err
-			}
-		}
 		out = sale
-		return tx.InsertEvent(ctx, e)
+		if err := tx.InsertEvent(ctx, e); err != nil {
+			return err
+		}
+		if !to.Final() {
+			return nil
+		}
+		// The deal ended: judge the analysis its transfer relied on, and
+		// tell the lead's owner.
+		l, err := tx.LockLead(ctx, sale.LeadID)
+		if err != nil {
+			return err
+		}
+		if err := s.recordOutcome(ctx, tx, l, to == SalePaid); err != nil {
+			return err
+		}
+		kind := NotifySalePaid
+		if to == SaleLost {
+			kind = NotifySaleLost
+		}
+		if err := s.notify(ctx, tx, a, sale.OwnerID, kind, l, sale.ID, ""); err != nil {
+			return err
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err

@@ -49,14 +49,32 @@ type Sale struct {
 	Stage         SaleStage
 	TransferredBy string // user id; "" for the system actor
 	OwnerID       string // the lead's owner (read through the lead, not stored on the sale)
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	// The deal's value; Currency is "" while no value is set (Amount is then 0).
+	Amount    Amount
+	Currency  string
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // SaleFilter selects sales for a list, newest first.
 type SaleFilter struct {
-	Stage   SaleStage
-	OwnerID string
-	After   string
-	Limit   int
+	Stage      SaleStage
+	OwnerID    string
+	Sort       Sort
+	After      string // as in LeadFilter
+	AfterValue any
+	Limit      int
 }
+
+// HasValue reports whether the deal's value is set.
+func (s *Sale) HasValue() bool { return s.Currency != "" }
+
+// DealValue is a deal's value as a client gives it: a decimal string and an
+// ISO 4217 code ("" for the default currency of the settings).
+type DealValue struct {
+	Amount   string
+	Currency string
+}
+
+// Empty reports whether no value was given.
+func (v DealValue) Empty() bool { return v.Amount == "" && v.Currency == "" }

@@ -157,8 +157,8 @@ func actor(ctx context.Context) (Actor, error) {
 
 // page fetches one keyset page: it asks fetch for one row more than the page
 // holds, to learn whether a next page exists without a count, and returns the
-// last id of the page as the next cursor ("" on the last page).
-func page[T any](limit int, fetch func(limit int) ([]T, error), id func(T) string) ([]T, string, error) {
+// cursor of the page's last row as the next cursor ("" on the last page).
+func page[T any](limit int, fetch func(limit int) ([]T, error), cursorOf func(T) string) ([]T, string, error) {
 	limit = pageLimit(limit)
 	rows, err := fetch(limit + 1)
 	if err != nil {
@@ -168,9 +168,10 @@ func page[T any](limit int, fetch func(limit int) ([]T, error), id func(T) strin
 		return rows, "", nil
 	}
 	rows = rows[:limit]
-	return rows, id(rows[limit-1]), nil
+	return rows, cursorOf(rows[limit-1]), nil
 }
 
+// checkCursor checks the cursor of a list ordered by id alone.
 func checkCursor(after string) error {
 	if after != "" && !ValidID(after) {
 		return Invalid(FieldError{Field: "cursor", Message: "is not a cursor this service gave out"})

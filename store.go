@@ -43,6 +43,39 @@ type Store interface {
 	// Analyses returns a lead's analysis log, newest first.
 	Analyses(ctx context.Context, leadID string, limit int) ([]*AnalysisRecord, error)
 
+	// Duplicates returns up to limit open leads matching any non-empty key
+	// of k, owned by ownerID unless it is "".
+	Duplicates(ctx context.Context, k DuplicateKeys, ownerID string, limit int) ([]*Lead, error)
+	// LeadCounts counts leads (owned by ownerID unless "") by stage and by
+	// whether they are open without an open task.
+	LeadCounts(ctx context.Context, ownerID string) ([]LeadCount, error)
+	// SaleTotals counts and sums sales (of ownerID's leads unless "") by
+	// stage and currency.
+	SaleTotals(ctx context.Context, ownerID string) ([]SaleTotal, error)
+	// SaleScores sums the open sales with a value by currency and by their
+	// lead's score, prompt version and model.
+	SaleScores(ctx context.Context, ownerID string) ([]SaleScore, error)
+	// LostReasons counts lost leads by reason, most first.
+	LostReasons(ctx context.Context, ownerID string) ([]ReasonCount, error)
+
+	// Task returns a task with its lead's owner and name.
+	Task(ctx context.Context, id string) (*Task, error)
+	// Tasks returns up to f.Limit tasks matching f, soonest due first.
+	Tasks(ctx context.Context, f TaskFilter) ([]*Task, error)
+	CountTasks(ctx context.Context, f TaskFilter) (int, error)
+	// Activities returns a lead's activities, newest (by At) first.
+	Activities(ctx context.Context, leadID string, limit int) ([]*Activity, error)
+
+	// Notifications returns a user's notifications, newest first.
+	Notifications(ctx context.Context, userID string, f NotificationFilter) ([]*Notification, error)
+	CountUnread(ctx context.Context, userID string, since time.Time) (int, error)
+	// MarkRead marks the user's notifications with the ids read (all of them
+	// when ids is nil); others' ids are ignored.
+	MarkRead(ctx context.Context, userID string, ids []string, at time.Time) error
+
+	// SavedFilters returns a user's saved filters by name.
+	SavedFilters(ctx context.Context, userID string) ([]*SavedFilter, error)
+
 	User(ctx context.Context, id string) (*User, error)
 	UserByEmail(ctx context.Context, email string) (*User, error)
 	Users(ctx context.Context) ([]*User, error)
@@ -88,6 +121,21 @@ type Tx interface {
 	// InsertSale fails with SaleExists (ECONFLICT) when the lead has a sale.
 	InsertSale(ctx context.Context, s *Sale) error
 	UpdateSale(ctx context.Context, s *Sale) error
+
+	// LockTask reads a task and locks it (lead fields left empty).
+	LockTask(ctx context.Context, id string) (*Task, error)
+	InsertTask(ctx context.Context, t *Task) error
+	UpdateTask(ctx context.Context, t *Task) error
+	DeleteTask(ctx context.Context, id string) error
+	// ReassignTasks gives the lead's open tasks assigned to from to to.
+	ReassignTasks(ctx context.Context, leadID, from, to string, at time.Time) error
+	InsertActivity(ctx context.Context, a *Activity) error
+	// InsertNotification adds a notification and prunes the user's ones
+	// older than NotificationRetention.
+	InsertNotification(ctx context.Context, n *Notification) error
+	InsertSavedFilter(ctx context.Context, f *SavedFilter) error
+	// DeleteSavedFilter returns ENOTFOUND unless the user has the filter.
+	DeleteSavedFilter(ctx context.Context, userID, id string) error
 
 	InsertEvent(ctx context.Context, e *Event) error
 	InsertAnalysis(ctx context.Context, a *AnalysisRecord) error

@@ -60,7 +60,7 @@ func limit(n int) int {
 const leadCols = `id, source, stage, business_domain, messages_count, name, email, phone, company, note, owner_id,
 	ai_score, ai_recommendation, ai_reason, ai_analyzed_at, ai_provider, ai_model, ai_prompt_version,
 	ai_source, ai_stage, ai_messages_count, ai_has_business_domain, created_at, updated_at,
-	ai_analysis_id, ai_score_calibrated, ai_factors`
+	ai_analysis_id, ai_score_calibrated, ai_factors, lost_reason, open_tasks`
 
 func scanLead(row pgx.Row) (*crm.Lead, error) {
 	var (
@@ -79,7 +79,7 @@ func scanLead(row pgx.Row) (*crm.Lead, error) {
 	err := row.Scan(&l.ID, &l.Source, &l.Stage, &domain, &l.MessagesCount, &l.Name, &l.Email, &l.Phone,
 		&l.Company, &l.Note, &owner, &score, &rec, &reason, &analyzedAt, &prov, &model, &prompt,
 		&aiSource, &aiStage, &aiMessages, &aiHasDomain, &l.CreatedAt, &l.UpdatedAt,
-		&analysisID, &calibrated, &factors)
+		&analysisID, &calibrated, &factors, &l.LostReason, &l.OpenTasks)
 	if err != nil {
 		return nil, err
 	}
@@ -105,7 +105,7 @@ func scanLead(row pgx.Row) (*crm.Lead, error) {
 	return &l, nil
 }
 
-// leadArgs returns every column of leadCols in order.
+// leadArgs returns every column of leadCols in order, then the duplicate keys.
 func leadArgs(l *crm.Lead) []any {
 	var domain any
 	if l.BusinessDomain != "" {
@@ -122,9 +122,12 @@ func leadArgs(l *crm.Lead) []any {
 	}
 	args = append(args, l.CreatedAt, l.UpdatedAt)
 	if a := l.AI; a != nil {
-		return append(args, nullID(a.AnalysisID), a.ScoreCalibrated, factorsJSON(a.Factors))
+		args = append(args, nullID(a.AnalysisID), a.ScoreCalibrated, factorsJSON(a.Factors))
+	} else {
+		args = append(args, nil, nil, nil)
 	}
-	return append(args, nil, nil, nil)
+	k := l.Keys()
+	return append(args, l.LostReason, l.OpenTasks, k.Email, k.Phone, k.Name)
 }
 
 // factorsJSON is the jsonb value of factors; none is NULL.
@@ -172,10 +175,11 @@ func (db *DB) Leads(ctx context.Context, f crm.LeadFilter) ([]*crm.Lead, error) 
 		w.conds = append(w.conds, fmt.Sprintf(
 			"(name ILIKE %[1]s OR email ILIKE %[1]s OR phone ILIKE %[1]s OR company ILIKE %[1]s OR note ILIKE %[1]s)", n))
 	}
-	if f.After != "" {
-		w.add("id < $", f.After)
+	if f.NoNextStep {
+		w.conds = append(w.conds, "open_tasks = 0 AND "+openStages)
 	}
-	sql := `SELECT ` + leadCols + ` FROM leads` + w.sql() + ` ORDER BY id DESC LIMIT ` + w.arg(limit(f.Limit))
+	order := w.keyset(leadSortExpr[f.Sort.Key], "id", f.Sort, f.After, f.AfterValue)
+	sql := `SELECT ` + leadCols + ` FROM leads` + w.sql() + order + ` LIMIT ` + w.arg(limit(f.Limit))
 	rows, err := db.pool.Query(ctx, sql, w.args...)
 	if err != nil {
 		return nil, classify("list leads", err, "")
@@ -204,9 +208,9 @@ func (t *tx) InsertLead(ctx context.Context, l *crm.Lead) error {
 	if err := checkIDs("owner_id", l.ID, l.OwnerID); err != nil {
 		return err
 	}
-	t.write("insert lead", "", `INSERT INTO leads (`+leadCols+`) VALUES
+	t.write("insert lead", "", `INSERT INTO leads (`+leadCols+`, email_key, phone_key, name_key) VALUES
 		($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24,
-		$25, $26, $27)`,
+		$25, $26, $27, $28, $29, $30, $31, $32)`,
 		leadArgs(l)...)
 	return nil
 }
@@ -225,7 +229,7 @@ func (t *tx) UpdateLead(ctx context.Context, l *crm.Lead) error {
 		ai_score = $11, ai_recommendation = $12, ai_reason = $13, ai_analyzed_at = $14, ai_provider = $15,
 		ai_model = $16, ai_prompt_version = $17, ai_source = $18, ai_stage = $19, ai_messages_count = $20,
 		ai_has_business_domain = $21, updated_at = $22, ai_analysis_id = $23, ai_score_calibrated = $24,
-		ai_factors = $25
+		ai_factors = $25, lost_reason = $26, open_tasks = $27, email_key = $28, phone_key = $29, name_key = $30
 		WHERE id = $1`,
 		append(append(append([]any{args[0]}, args[2:22]...), l.UpdatedAt), args[24:]...)...)
 	return nil
@@ -262,16 +266,21 @@ func (w *where) sql() string {
 // ---- sales ----
 
 // saleSelect reads a sale with its lead's owner, which is not stored on it.
-const saleSelect = `SELECT s.id, s.lead_id, s.stage, s.transferred_by, l.owner_id, s.created_at, s.updated_at
+const saleSelect = `SELECT s.id, s.lead_id, s.stage, s.transferred_by, l.owner_id, s.created_at, s.updated_at,
+	s.amount, s.currency
 	FROM sales s JOIN leads l ON l.id = s.lead_id`
 
 func scanSale(row pgx.Row) (*crm.Sale, error) {
 	var s crm.Sale
-	var by, owner *string
-	if err := row.Scan(&s.ID, &s.LeadID, &s.Stage, &by, &owner, &s.CreatedAt, &s.UpdatedAt); err != nil {
+	var by, owner, currency *string
+	var amount *int64
+	if err := row.Scan(&s.ID, &s.LeadID, &s.Stage, &by, &owner, &s.CreatedAt, &s.UpdatedAt, &amount, &currency); err != nil {
 		return nil, err
 	}
-	s.TransferredBy, s.OwnerID = str(by), str(owner)
+	s.TransferredBy, s.OwnerID, s.Currency = str(by), str(owner), str(currency)
+	if amount != nil {
+		s.Amount = crm.Amount(*amount)
+	}
 	s.CreatedAt, s.UpdatedAt = s.CreatedAt.UTC(), s.UpdatedAt.UTC()
 	return &s, nil
 }
@@ -309,10 +318,8 @@ func (db *DB) Sales(ctx context.Context, f crm.SaleFilter) ([]*crm.Sale, error) 
 	if f.OwnerID != "" {
 		w.add("l.owner_id = $", f.OwnerID)
 	}
-	if f.After != "" {
-		w.add("s.id < $", f.After)
-	}
-	rows, err := db.pool.Query(ctx, saleSelect+w.sql()+` ORDER BY s.id DESC LIMIT `+w.arg(limit(f.Limit)), w.args...)
+	order := w.keyset(saleSortExpr[f.Sort.Key], "s.id", f.Sort, f.After, f.AfterValue)
+	rows, err := db.pool.Query(ctx, saleSelect+w.sql()+order+` LIMIT `+w.arg(limit(f.Limit)), w.args...)
 	if err != nil {
 		return nil, classify("list sales", err, "")
 	}
@@ -336,9 +343,9 @@ func (t *tx) InsertSale(ctx context.Context, s *crm.Sale) error {
 	if err := checkIDs("lead_id", s.ID, s.LeadID, s.TransferredBy); err != nil {
 		return err
 	}
-	t.write("insert sale", "", `INSERT INTO sales (id, lead_id, stage, transferred_by, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6)`,
-		s.ID, s.LeadID, string(s.Stage), nullID(s.TransferredBy), s.CreatedAt, s.UpdatedAt)
+	t.write("insert sale", "", `INSERT INTO sales (id, lead_id, stage, transferred_by, created_at, updated_at, amount, currency)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		s.ID, s.LeadID, string(s.Stage), nullID(s.TransferredBy), s.CreatedAt, s.UpdatedAt, saleAmount(s), nullID(s.Currency))
 	return nil
 }
 
@@ -346,8 +353,8 @@ func (t *tx) UpdateSale(ctx context.Context, s *crm.Sale) error {
 	if !crm.ValidID(s.ID) {
 		return crm.NotFound("sale")
 	}
-	t.write("update sale", "sale", `UPDATE sales SET stage = $2, updated_at = $3 WHERE id = $1`,
-		s.ID, string(s.Stage), s.UpdatedAt)
+	t.write("update sale", "sale", `UPDATE sales SET stage = $2, updated_at = $3, amount = $4, currency = $5 WHERE id = $1`,
+		s.ID, string(s.Stage), s.UpdatedAt, saleAmount(s), nullID(s.Currency))
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"modernc.org/sqlite"
@@ -33,7 +34,7 @@ func init() {
 const leadCols = `id, source, stage, business_domain, messages_count, name, email, phone, company, note, owner_id,
 	ai_score, ai_recommendation, ai_reason, ai_analyzed_at, ai_provider, ai_model, ai_prompt_version,
 	ai_source, ai_stage, ai_messages_count, ai_has_business_domain, created_at, updated_at,
-	ai_analysis_id, ai_score_calibrated, ai_factors`
+	ai_analysis_id, ai_score_calibrated, ai_factors, lost_reason, open_tasks`
 
 const (
 	qLead    = `SELECT ` + leadCols + ` FROM leads WHERE id = ?`
@@ -41,13 +42,14 @@ const (
 	stage, business_domain, messages_count, name, email, phone, company, note, owner_id,
 	ai_score, ai_recommendation, ai_reason, ai_analyzed_at, ai_provider, ai_model, ai_prompt_version,
 	ai_source, ai_stage, ai_messages_count, ai_has_business_domain, ai_analysis_id, ai_score_calibrated, ai_factors,
-	updated_at)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	updated_at, lost_reason, open_tasks, email_key, phone_key, name_key)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	qLeadUpd = `UPDATE leads SET
 	stage = ?, business_domain = ?, messages_count = ?, name = ?, email = ?, phone = ?, company = ?, note = ?, owner_id = ?,
 	ai_score = ?, ai_recommendation = ?, ai_reason = ?, ai_analyzed_at = ?, ai_provider = ?, ai_model = ?, ai_prompt_version = ?,
 	ai_source = ?, ai_stage = ?, ai_messages_count = ?, ai_has_business_domain = ?,
-	ai_analysis_id = ?, ai_score_calibrated = ?, ai_factors = ?, updated_at = ?
+	ai_analysis_id = ?, ai_score_calibrated = ?, ai_factors = ?, updated_at = ?,
+	lost_reason = ?, open_tasks = ?, email_key = ?, phone_key = ?, name_key = ?
 	WHERE id = ?`
 )
 
@@ -65,7 +67,7 @@ func scanLead(r scanner) (*crm.Lead, error) {
 	)
 	err := r.Scan(&l.ID, &l.Source, &l.Stage, &domain, &l.MessagesCount, &l.Name, &l.Email, &l.Phone, &l.Company, &l.Note, &owner,
 		&score, &rec, &reason, &at, &prov, &model, &pv, &src, &stage, &aiCount, &aiHasDomain, &created, &updated,
-		&analysisID, &calibrated, &factors)
+		&analysisID, &calibrated, &factors, &l.LostReason, &l.OpenTasks)
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +111,7 @@ func scanLead(r scanner) (*crm.Lead, error) {
 // leadArgs returns prefix followed by the values of the mutable columns, in
 // the order of qLeadIns and qLeadUpd.
 func leadArgs(l *crm.Lead, prefix ...any) []any {
-	args := make([]any, 0, 27)
+	args := make([]any, 0, 32)
 	args = append(args, prefix...)
 	args = append(args, string(l.Stage), nullStr(l.BusinessDomain), l.MessagesCount,
 		l.Name, l.Email, l.Phone, l.Company, l.Note, nullStr(l.OwnerID))
@@ -120,7 +122,8 @@ func leadArgs(l *crm.Lead, prefix ...any) []any {
 	} else {
 		args = append(args, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil)
 	}
-	return append(args, fmtTime(l.UpdatedAt))
+	k := l.Keys()
+	return append(args, fmtTime(l.UpdatedAt), l.LostReason, l.OpenTasks, k.Email, k.Phone, k.Name)
 }
 
 // Lead returns the lead with the given id.
@@ -164,12 +167,88 @@ func (db *DB) Leads(ctx context.Context, f crm.LeadFilter) ([]*crm.Lead, error) 
 		}
 		where = append(where, "("+strings.Join(ors, " OR ")+")")
 	}
-	if f.After != "" {
-		where, args = append(where, "id < ?"), append(args, f.After)
+	if f.NoNextStep {
+		where = append(where, "open_tasks = 0 AND stage IN ('new', 'contacted', 'qualified')")
 	}
-	query := `SELECT ` + leadCols + ` FROM leads` + whereSQL(where) + ` ORDER BY id DESC LIMIT ?`
+	expr := leadSortExpr[f.Sort.Key]
+	order, after := keyset(expr, "id", f.Sort)
+	if f.After != "" {
+		where = append(where, after)
+		if expr != "" {
+			args = append(args, sortArg(f.AfterValue))
+		}
+		args = append(args, f.After)
+	}
+	query := `SELECT ` + leadCols + ` FROM leads` + whereSQL(where) + order + ` LIMIT ?`
 	return queryAll(ctx, db, "leads", scanLead, query, append(args, f.Limit)...)
 }
+
+// leadSortExpr is the SQL a sort key orders by; "" orders by id alone.
+var leadSortExpr = map[string]string{
+	"updated_at": "updated_at", "name": "name", "company": "company", "email": "email", "source": "source",
+	"stage": stageRank("stage", crm.LeadStages), "messages_count": "messages_count", "ai_score": "coalesce(ai_score, -1)",
+}
+
+// stageRank is the SQL of a stage's place in the pipeline (crm.LeadStageRank).
+func stageRank[S ~string](col string, stages []S) string {
+	var b strings.Builder
+	b.WriteString("CASE " + col)
+	for i, s := range stages {
+		fmt.Fprintf(&b, " WHEN '%s' THEN %d", s, i)
+	}
+	b.WriteString(" END")
+	return b.String()
+}
+
+// keyset returns the ORDER BY clause of a sorted list and the condition that
+// starts a page after a cursor: by (expr, id) when expr is set, by id alone
+// otherwise, in the sort's direction.
+func keyset(expr, id string, s crm.Sort) (order, after string) {
+	dir, cmp := " ASC", " > "
+	if s.Descending() {
+		dir, cmp = " DESC", " < "
+	}
+	if expr == "" {
+		return " ORDER BY " + id + dir, id + cmp + "?"
+	}
+	return " ORDER BY " + expr + dir + ", " + id + dir, "(" + expr + ", " + id + ")" + cmp + "(?, ?)"
+}
+
+// sortArg is a cursor's sort value as SQLite compares it: times as stored text.
+func sortArg(v any) any {
+	if t, ok := v.(time.Time); ok {
+		return fmtTime(t)
+	}
+	return v
+}
+
+// Duplicates returns open leads matching any of the keys.
+func (db *DB) Duplicates(ctx context.Context, k crm.DuplicateKeys, ownerID string, limit int) ([]*crm.Lead, error) {
+	var (
+		ors  []string
+		args []any
+	)
+	for i, v := range []string{k.Email, k.Phone, k.Name} {
+		col := [...]string{"email_key", "phone_key", "name_key"}[i]
+		if v != "" {
+			// The conditions repeat the partial indexes' predicate so that
+			// each branch of the OR is served by its index.
+			ors = append(ors, "id IN (SELECT id FROM leads WHERE "+col+" = ? AND "+col+" <> '' AND "+openStages+")")
+			args = append(args, v)
+		}
+	}
+	if len(ors) == 0 {
+		return []*crm.Lead{}, nil
+	}
+	where := []string{"(" + strings.Join(ors, " OR ") + ")"}
+	if ownerID != "" {
+		where, args = append(where, "owner_id = ?"), append(args, ownerID)
+	}
+	query := `SELECT ` + leadCols + ` FROM leads` + whereSQL(where) + ` ORDER BY id DESC LIMIT ?`
+	return queryAll(ctx, db, "duplicates", scanLead, query, append(args, limit)...)
+}
+
+const openStages = "stage IN ('new', 'contacted', 'qualified')"
 
 func isASCII(s string) bool {
 	for i := 0; i < len(s); i++ {

@@ -8,14 +8,16 @@ import (
 )
 
 // A sale's owner is its lead's owner, read through the join.
-const saleSelect = `SELECT s.id, s.lead_id, s.stage, s.transferred_by, l.owner_id, s.created_at, s.updated_at
+const saleSelect = `SELECT s.id, s.lead_id, s.stage, s.transferred_by, l.owner_id, s.created_at, s.updated_at,
+	s.amount, s.currency
 	FROM sales s JOIN leads l ON l.id = s.lead_id`
 
 const (
 	qSale       = saleSelect + ` WHERE s.id = ?`
 	qSaleByLead = saleSelect + ` WHERE s.lead_id = ?`
-	qSaleIns    = `INSERT INTO sales (id, lead_id, stage, transferred_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)`
-	qSaleUpd    = `UPDATE sales SET stage = ?, updated_at = ? WHERE id = ?`
+	qSaleIns    = `INSERT INTO sales (id, lead_id, stage, transferred_by, created_at, updated_at, amount, currency)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+	qSaleUpd = `UPDATE sales SET stage = ?, updated_at = ?, amount = ?, currency = ? WHERE id = ?`
 )
 
 func scanSale(r scanner) (*crm.Sale, error) {
@@ -23,11 +25,14 @@ func scanSale(r scanner) (*crm.Sale, error) {
 		s                crm.Sale
 		by, owner        sql.NullString
 		created, updated string
+		amount           sql.NullInt64
+		currency         sql.NullString
 	)
-	if err := r.Scan(&s.ID, &s.LeadID, &s.Stage, &by, &owner, &created, &updated); err != nil {
+	if err := r.Scan(&s.ID, &s.LeadID, &s.Stage, &by, &owner, &created, &updated, &amount, &currency); err != nil {
 		return nil, err
 	}
 	s.TransferredBy, s.OwnerID = by.String, owner.String
+	s.Amount, s.Currency = crm.Amount(amount.Int64), currency.String
 	var err error
 	if s.CreatedAt, err = parseTime(created); err != nil {
 		return nil, err
@@ -70,10 +75,16 @@ func (db *DB) Sales(ctx context.Context, f crm.SaleFilter) ([]*crm.Sale, error) 
 	if f.OwnerID != "" {
 		where, args = append(where, "l.owner_id = ?"), append(args, f.OwnerID)
 	}
+	expr := saleSortExpr[f.Sort.Key]
+	order, after := keyset(expr, "s.id", f.Sort)
 	if f.After != "" {
-		where, args = append(where, "s.id < ?"), append(args, f.After)
+		where = append(where, after)
+		if expr != "" {
+			args = append(args, sortArg(f.AfterValue))
+		}
+		args = append(args, f.After)
 	}
-	query := saleSelect + whereSQL(where) + ` ORDER BY s.id DESC LIMIT ?`
+	query := saleSelect + whereSQL(where) + order + ` LIMIT ?`
 	return queryAll(ctx, db, "sales", scanSale, query, append(args, f.Limit)...)
 }
 
@@ -86,10 +97,25 @@ func (t *tx) LockSale(ctx context.Context, id string) (*crm.Sale, error) {
 // InsertSale adds a sale; a second sale for a lead is ECONFLICT.
 func (t *tx) InsertSale(ctx context.Context, s *crm.Sale) error {
 	return mapErr("insert sale", "", t.exec(ctx, qSaleIns,
-		s.ID, s.LeadID, string(s.Stage), nullStr(s.TransferredBy), fmtTime(s.CreatedAt), fmtTime(s.UpdatedAt)))
+		s.ID, s.LeadID, string(s.Stage), nullStr(s.TransferredBy), fmtTime(s.CreatedAt), fmtTime(s.UpdatedAt),
+		saleAmount(s), nullStr(s.Currency)))
 }
 
-// UpdateSale writes the stage and updated_at of s.
+// saleAmount is the amount column of a sale: NULL without a value.
+func saleAmount(s *crm.Sale) any {
+	if !s.HasValue() {
+		return nil
+	}
+	return int64(s.Amount)
+}
+
+// saleSortExpr is the SQL a sale sort key orders by; "" orders by id alone.
+var saleSortExpr = map[string]string{
+	"updated_at": "s.updated_at", "stage": stageRank("s.stage", crm.SaleStages), "amount": "coalesce(s.amount, -1)",
+}
+
+// UpdateSale writes the stage, value and updated_at of s.
 func (t *tx) UpdateSale(ctx context.Context, s *crm.Sale) error {
-	return mapErr("update sale", "sale", t.execOne(ctx, qSaleUpd, string(s.Stage), fmtTime(s.UpdatedAt), s.ID))
+	return mapErr("update sale", "sale", t.execOne(ctx, qSaleUpd, string(s.Stage), fmtTime(s.UpdatedAt),
+		saleAmount(s), nullStr(s.Currency), s.ID))
 }

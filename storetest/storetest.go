@@ -35,6 +35,7 @@ func Run(t *testing.T, open func(t *testing.T) crm.Store) {
 		{"AICap", aiCapTests},
 		{"Feedback", feedbackTests},
 		{"Errors", errorTests},
+		{"Pipeline", pipelineTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
