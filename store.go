@@ -164,4 +164,8 @@ type Tx interface {
 	// InsertLoginAttempt records an attempt; it may forget that email's
 	// attempts older than a day.
 	InsertLoginAttempt(ctx context.Context, a *LoginAttempt) error
+
+	// Enqueue adds background jobs in this transaction: they exist if and
+	// only if the transaction commits, and none runs before it has.
+	Enqueue(ctx context.Context, jobs ...JobArgs) error
 }

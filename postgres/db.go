@@ -21,6 +21,9 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivermigrate"
 
 	"github.com/crmleads/crm"
 	"github.com/crmleads/crm/internal/migrate"
@@ -61,6 +64,10 @@ const defaultMaxConns = 16
 type DB struct {
 	pool *pgxpool.Pool
 	cfg  *pgxpool.Config
+	// jobs is an insert-only River client: Tx.Enqueue inserts through it on
+	// the store's own transaction. The client that works the jobs is the
+	// jobs package's, on the same pool.
+	jobs *river.Client[pgx.Tx]
 }
 
 var _ crm.Store = (*DB)(nil)
@@ -88,13 +95,25 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: open pool: %w", err)
 	}
-	return &DB{pool: pool, cfg: cfg}, nil
+	jobs, err := river.NewClient(riverpgxv5.New(pool), &river.Config{})
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: job client: %w", err)
+	}
+	return &DB{pool: pool, cfg: cfg, jobs: jobs}, nil
 }
 
 // Close closes every connection of the pool.
 func (db *DB) Close() error {
 	db.pool.Close()
 	return nil
+}
+
+// CountJobs counts River's jobs of a kind, in any state (for tests and tools).
+func (db *DB) CountJobs(ctx context.Context, kind string) (int, error) {
+	var n int
+	err := db.pool.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind = $1`, kind).Scan(&n)
+	return n, classify("count jobs", err, "")
 }
 
 // Pool returns the underlying pool (for benchmarks and tools).
@@ -137,7 +156,7 @@ func (db *DB) Migrate(ctx context.Context, cmd string, w io.Writer) error {
 	// included); pool_* parameters were already stripped by pgxpool.
 	sqlDB := stdlib.OpenDB(*db.cfg.ConnConfig.Copy())
 	defer sqlDB.Close()
-	// One connection is all goose needs; more would only be idle.
+	// One connection holds the lock, one runs goose; more would only be idle.
 	sqlDB.SetMaxOpenConns(2)
 
 	lockID, err := migrationLockID(ctx, sqlDB)
@@ -150,15 +169,41 @@ func (db *DB) Migrate(ctx context.Context, cmd string, w io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("postgres: migrate: %w", err)
 	}
-	p, err := goose.NewProvider(goose.DialectPostgres, sqlDB, migrationsFS,
-		goose.WithSessionLocker(locker), goose.WithDisableGlobalRegistry(true))
+	// The lock is taken here rather than by goose, so that River's migrations
+	// run under the same lock as ours: a replica never sees our schema new
+	// and River's old, and two replicas never race River's migrator.
+	conn, err := sqlDB.Conn(ctx)
+	if err != nil {
+		return classify("migrate", err, "")
+	}
+	defer conn.Close()
+	if err := locker.SessionLock(ctx, conn); err != nil {
+		return classify("migrate: lock", err, "")
+	}
+	defer func() { _ = locker.SessionUnlock(context.WithoutCancel(ctx), conn) }()
+	p, err := goose.NewProvider(goose.DialectPostgres, sqlDB, migrationsFS, goose.WithDisableGlobalRegistry(true))
 	if err != nil {
 		return fmt.Errorf("postgres: migrate: %w", err)
 	}
 	if err := migrate.Run(ctx, p, cmd, w); err != nil {
 		return classify("migrate", err, "")
 	}
+	if err := db.migrateRiver(ctx, cmd, w); err != nil {
+		return classify("migrate river", err, "")
+	}
 	return nil
+}
+
+// migrateRiver applies River's own migrations on "up" (its tables live in
+// the same schema, found through search_path like ours) and reports them on
+// "status". "down" leaves them: it undoes our last migration only, and River's
+// tables hold no data of ours.
+func (db *DB) migrateRiver(ctx context.Context, cmd string, w io.Writer) error {
+	m, err := rivermigrate.New(riverpgxv5.New(db.pool), &rivermigrate.Config{Logger: migrate.QuietLogger})
+	if err != nil {
+		return err
+	}
+	return migrate.River(ctx, m, cmd, w)
 }
 
 // migrationLockID derives the advisory lock id from the database and schema:

@@ -5,6 +5,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
 
 	"github.com/crmleads/crm"
 )
@@ -20,6 +21,7 @@ import (
 // still returns them and commits nothing.
 type tx struct {
 	pool  *pgxpool.Pool
+	jobs  *river.Client[pgx.Tx]
 	q     pgx.Tx // nil until the first read, or a queued update, needs it
 	queue []queued
 }
@@ -37,7 +39,7 @@ var _ crm.Tx = (*tx)(nil)
 // InTx runs fn in a read-committed transaction; rows locked with Lock* stay
 // locked until it ends.
 func (db *DB) InTx(ctx context.Context, fn func(crm.Tx) error) error {
-	t := &tx{pool: db.pool}
+	t := &tx{pool: db.pool, jobs: db.jobs}
 	// Rollback after Commit is a no-op; it releases the connection on every
 	// error path (and on a panic in fn).
 	defer func() {
@@ -119,4 +121,29 @@ func (t *tx) commit(ctx context.Context) error {
 		return err
 	}
 	return classify("commit", t.q.Commit(ctx), "")
+}
+
+// Enqueue inserts the jobs with River's InsertManyTx on the real transaction.
+// Unlike the other writes it cannot join the queue: River runs its own
+// statements on a pgx.Tx. So it begins the transaction (sending the queued
+// writes first, in order) and inserts at once. An insert-only transaction
+// that enqueues therefore costs a real BEGIN…COMMIT instead of one implicit
+// transaction, and keeps its atomicity: a later write that fails, or fn
+// returning an error, rolls the jobs back with the rest.
+func (t *tx) Enqueue(ctx context.Context, jobs ...crm.JobArgs) error {
+	if len(jobs) == 0 {
+		return nil
+	}
+	q, err := t.conn(ctx)
+	if err != nil {
+		return err
+	}
+	params := make([]river.InsertManyParams, len(jobs))
+	for i, j := range jobs {
+		params[i] = river.InsertManyParams{Args: j}
+	}
+	if _, err := t.jobs.InsertManyTx(ctx, q, params); err != nil {
+		return classify("enqueue", err, "")
+	}
+	return nil
 }

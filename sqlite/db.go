@@ -16,6 +16,9 @@ import (
 	"sync"
 
 	"github.com/pressly/goose/v3"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
 	"github.com/crmleads/crm"
@@ -42,6 +45,10 @@ type DB struct {
 	rStmts map[string]*sql.Stmt
 	// txPrepared is set once every query of txQueries is in wStmts.
 	txPrepared bool
+
+	// jobs is an insert-only River client on the writer pool: Tx.Enqueue
+	// inserts through it on the store's own transaction.
+	jobs *river.Client[*sql.Tx]
 }
 
 var _ crm.Store = (*DB)(nil)
@@ -116,6 +123,10 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		db.Close()
 		return nil, mapErr("open", "", err)
 	}
+	if db.jobs, err = river.NewClient(riversqlite.New(db.w), &river.Config{}); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlite: job client: %w", err)
+	}
 	return db, nil
 }
 
@@ -145,6 +156,12 @@ func migrationVersions(fsys fs.FS) ([]int64, error) {
 	return vs, nil
 }
 
+// Writer returns the pool of the one writer connection. The job engine runs
+// River on it: River's SQLite driver needs a single connection for its writes
+// (a second writer would fail with SQLITE_BUSY), and sharing ours serializes
+// River's writes with the store's.
+func (db *DB) Writer() *sql.DB { return db.w }
+
 // Close closes both pools.
 func (db *DB) Close() error {
 	db.dropStmts()
@@ -166,6 +183,15 @@ func (db *DB) Migrate(ctx context.Context, cmd string, w io.Writer) error {
 		return fmt.Errorf("sqlite: migrate: %w", err)
 	}
 	if err := migrate.Run(ctx, p, cmd, w); err != nil {
+		return fmt.Errorf("sqlite: %w", err)
+	}
+	// River's own tables, after ours, on the same single writer connection
+	// (which serializes them with everything else that writes).
+	m, err := rivermigrate.New(riversqlite.New(db.w), &rivermigrate.Config{Logger: migrate.QuietLogger})
+	if err != nil {
+		return fmt.Errorf("sqlite: migrate river: %w", err)
+	}
+	if err := migrate.River(ctx, m, cmd, w); err != nil {
 		return fmt.Errorf("sqlite: %w", err)
 	}
 	// Migrations change the schema: statements prepared before may be stale.
@@ -433,4 +459,26 @@ func (t *tx) execOne(ctx context.Context, query string, args ...any) error {
 		return sql.ErrNoRows
 	}
 	return nil
+}
+
+// Enqueue inserts the jobs with River's InsertManyTx on this transaction.
+func (t *tx) Enqueue(ctx context.Context, jobs ...crm.JobArgs) error {
+	if len(jobs) == 0 {
+		return nil
+	}
+	params := make([]river.InsertManyParams, len(jobs))
+	for i, j := range jobs {
+		params[i] = river.InsertManyParams{Args: j}
+	}
+	if _, err := t.db.jobs.InsertManyTx(ctx, t.tx, params); err != nil {
+		return mapErr("enqueue", "", err)
+	}
+	return nil
+}
+
+// CountJobs counts River's jobs of a kind, in any state (for tests and tools).
+func (db *DB) CountJobs(ctx context.Context, kind string) (int, error) {
+	var n int
+	err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM river_job WHERE kind = ?`, kind).Scan(&n)
+	return n, mapErr("count jobs", "", err)
 }

@@ -36,6 +36,7 @@ func Run(t *testing.T, open func(t *testing.T) crm.Store) {
 		{"Feedback", feedbackTests},
 		{"Errors", errorTests},
 		{"Pipeline", pipelineTests},
+		{"Jobs", jobTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

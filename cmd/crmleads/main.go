@@ -23,6 +23,7 @@ import (
 	"github.com/crmleads/crm"
 	"github.com/crmleads/crm/ai"
 	"github.com/crmleads/crm/auth"
+	"github.com/crmleads/crm/jobs"
 	"github.com/crmleads/crm/postgres"
 	"github.com/crmleads/crm/sqlite"
 	"github.com/crmleads/crm/ui"
@@ -176,6 +177,17 @@ func serve(ctx context.Context, cfg config, st migratingStore, log *slog.Logger)
 	if err != nil {
 		return fmt.Errorf("CRM_ADDR: %w", err)
 	}
+	engine, err := newEngine(st, jobs.Config{Logger: log})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	// The engine stops when serve says so, below, not when the signal
+	// arrives: it must stop softly, alongside the HTTP server.
+	if err := engine.Start(context.WithoutCancel(ctx)); err != nil {
+		ln.Close()
+		return err
+	}
 	log.Info("listening", "addr", ln.Addr().String(), "database", dbKind(cfg.DatabaseURL),
 		"ai_provider", aiProvider(cfg.AI), "version", version)
 	errc := make(chan error, 1)
@@ -185,14 +197,34 @@ func serve(ctx context.Context, cfg config, st migratingStore, log *slog.Logger)
 		return err
 	case <-ctx.Done():
 	}
-	// Graceful shutdown: stop accepting, let in-flight requests finish.
+	// Graceful shutdown, within one window: stop accepting and let in-flight
+	// requests finish; at the same time stop the job engine softly (running
+	// jobs finish), then hard (they are cancelled, and retried later).
 	log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
+	jobsStopped := make(chan error, 1)
+	go func() { jobsStopped <- engine.Stop(sctx) }()
+	err = srv.Shutdown(sctx)
+	if jerr := <-jobsStopped; jerr != nil {
+		log.Warn("job engine stop", "err", jerr)
+	}
+	if err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
+	log.Info("stopped")
 	return nil
+}
+
+// newEngine returns the job engine on the store's own database.
+func newEngine(st migratingStore, cfg jobs.Config) (jobs.Engine, error) {
+	switch db := st.(type) {
+	case *postgres.DB:
+		return jobs.NewPostgres(db.Pool(), cfg)
+	case *sqlite.DB:
+		return jobs.NewSQLite(db.Writer(), cfg)
+	}
+	return nil, fmt.Errorf("no job engine for a %T", st)
 }
 
 func dbKind(url string) string {

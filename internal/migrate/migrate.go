@@ -8,11 +8,41 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"path/filepath"
 	"time"
 
 	"github.com/pressly/goose/v3"
+	"github.com/riverqueue/river/rivermigrate"
 )
+
+// QuietLogger drops River's migration log lines; Run and River write what
+// they did to their writer instead.
+var QuietLogger = slog.New(slog.DiscardHandler)
+
+// River runs River's own migrations for cmd, after ours: "up" applies every
+// pending one, "status" prints the version applied, "down" leaves them (it
+// undoes our last migration only; River's tables are the engine's, not ours).
+func River[TTx any](ctx context.Context, m *rivermigrate.Migrator[TTx], cmd string, w io.Writer) error {
+	switch cmd {
+	case "up":
+		res, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil)
+		if err != nil {
+			return fmt.Errorf("river migrate up: %w", err)
+		}
+		for _, v := range res.Versions {
+			fmt.Fprintf(w, "river migration %03d %s applied\n", v.Version, v.Name)
+		}
+	case "status":
+		vs, err := m.ExistingVersions(ctx)
+		if err != nil {
+			return fmt.Errorf("river migrate status: %w", err)
+		}
+		all := m.AllVersions()
+		fmt.Fprintf(w, "%-30s %d of %d applied\n", "river (job engine)", len(vs), len(all))
+	}
+	return nil
+}
 
 // Commands lists what Run accepts.
 var Commands = []string{"up", "down", "status"}

@@ -1,0 +1,187 @@
+// Package jobs runs the service's background work on River
+// (github.com/riverqueue/river), in the service's own database: riverpgxv5 on
+// the PostgreSQL store's pgx pool, riversqlite on the SQLite store's one
+// writer connection.
+//
+// Jobs are enqueued by the stores, in the transaction of the change that
+// causes them (crm.Tx.Enqueue, River's InsertManyTx on the store's own
+// transaction), and River's tables are created by the stores' migrations,
+// under the same lock as ours. This package owns the client that works them:
+// its workers, its timeouts and its stop.
+//
+// Timing, and why:
+//   - JobTimeout (30 s by default) bounds one run of a job. A webhook delivery
+//     waits at most 15 s for its receiver, so 30 s leaves room for the
+//     database work around it.
+//   - RescueStuckJobsAfter (60 s by default) is how long a job may stay
+//     "running" before River's rescuer (which runs on the elected leader every
+//     30 s) makes it available again. A job is only ever left running that long
+//     when its process died (kill -9, a lost machine): a live process either
+//     finishes it or cancels it at JobTimeout. After a crash, the job runs again
+//     on another process or on the same one restarted within about
+//     60 s + 30 s + the leader's election (up to about 20 s after the old
+//     leader died): under 2 minutes. It must stay above JobTimeout, or a slow
+//     but live job would run twice.
+//   - Stop is soft first: no new job starts and running ones get SoftStop
+//     (20 s by default) to finish; then their contexts are cancelled (hard
+//     stop). A job cut off returns an error, which River records and retries;
+//     one whose process is killed before it can is rescued as above. A job is
+//     therefore retried, never lost; its work must be idempotent (a webhook
+//     delivery keeps its webhook-id, so receivers deduplicate).
+//
+// Snoozes carry a webhook's own retry schedule (River's attempts count only
+// failures of the service itself: errors and rescues), so the schedule lives
+// in the domain, where it is tested, and River's default retry policy with
+// its 25 attempts covers the rest.
+package jobs
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+)
+
+// Defaults of Config.
+const (
+	DefaultJobTimeout  = 30 * time.Second
+	DefaultRescueAfter = 60 * time.Second
+	DefaultSoftStop    = 20 * time.Second
+	DefaultMaxWorkers  = 10
+)
+
+// Config configures an Engine. Zero values take the defaults above.
+type Config struct {
+	Logger *slog.Logger
+	// Webhooks, when set, registers the webhook fan-out and delivery workers.
+	Webhooks Webhooks
+
+	MaxWorkers  int
+	JobTimeout  time.Duration
+	RescueAfter time.Duration
+	SoftStop    time.Duration
+	// PollInterval is how often the client looks for jobs it was not told
+	// about (River's FetchPollInterval); 0 keeps River's default of 1 s.
+	PollInterval time.Duration
+	// ID names the client in River's tables (leader election, attempts);
+	// random when empty.
+	ID string
+}
+
+// Engine works the background jobs until it is stopped.
+type Engine interface {
+	// Start starts working jobs; it returns once the client runs.
+	Start(ctx context.Context) error
+	// Stop stops softly (running jobs get Config.SoftStop to finish), then
+	// hard (their contexts are cancelled), and returns when every job has
+	// returned or ctx is done.
+	Stop(ctx context.Context) error
+}
+
+// NewPostgres returns an engine on the PostgreSQL store's pool.
+func NewPostgres(pool *pgxpool.Pool, cfg Config) (Engine, error) {
+	return newEngine[pgx.Tx](riverpgxv5.New(pool), cfg, false)
+}
+
+// NewSQLite returns an engine on the SQLite store's writer pool (see
+// sqlite.DB.Writer). River's SQLite driver is young and wants one connection
+// for its writes; it shares ours.
+func NewSQLite(writer *sql.DB, cfg Config) (Engine, error) {
+	return newEngine[*sql.Tx](riversqlite.New(writer), cfg, true)
+}
+
+type engine[TTx any] struct {
+	client *river.Client[TTx]
+	idle   bool // no workers: Start and Stop do nothing
+}
+
+func newEngine[TTx any](driver riverdriver.Driver[TTx], cfg Config, sqlite bool) (*engine[TTx], error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	workers := river.NewWorkers()
+	if cfg.Webhooks != nil {
+		river.AddWorker(workers, &fanOutWorker{hooks: cfg.Webhooks})
+		river.AddWorker(workers, &deliverWorker{hooks: cfg.Webhooks})
+	}
+	if cfg.MaxWorkers <= 0 {
+		cfg.MaxWorkers = DefaultMaxWorkers
+	}
+	if sqlite {
+		// One writer at a time: more workers would only queue on the
+		// connection (and hold the deliveries' HTTP calls meanwhile, which
+		// they do outside any transaction, so a few still help).
+		cfg.MaxWorkers = min(cfg.MaxWorkers, 4)
+	}
+	timeout := cmpOr(cfg.JobTimeout, DefaultJobTimeout)
+	rescue := cmpOr(cfg.RescueAfter, DefaultRescueAfter)
+	if rescue <= timeout {
+		return nil, fmt.Errorf("jobs: the rescue window (%s) must be longer than the job timeout (%s)", rescue, timeout)
+	}
+	rc := &river.Config{
+		ID:                   cfg.ID,
+		Logger:               cfg.Logger.With("component", "river"),
+		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.MaxWorkers}},
+		Workers:              workers,
+		JobTimeout:           timeout,
+		RescueStuckJobsAfter: rescue,
+		SoftStopTimeout:      cmpOr(cfg.SoftStop, DefaultSoftStop),
+		FetchPollInterval:    cfg.PollInterval,
+		ErrorHandler:         &errorLogger{log: cfg.Logger},
+	}
+	idle := cfg.Webhooks == nil
+	if idle {
+		// Nothing to work: River refuses to start without a worker.
+		rc.Queues, rc.Workers = nil, nil
+	}
+	client, err := river.NewClient(driver, rc)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: %w", err)
+	}
+	return &engine[TTx]{client: client, idle: idle}, nil
+}
+
+func cmpOr(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
+}
+
+func (e *engine[TTx]) Start(ctx context.Context) error {
+	if e.idle {
+		return nil
+	}
+	if err := e.client.Start(ctx); err != nil {
+		return fmt.Errorf("jobs: start: %w", err)
+	}
+	return nil
+}
+
+func (e *engine[TTx]) Stop(ctx context.Context) error {
+	if e.idle {
+		return nil
+	}
+	// River escalates to a hard stop by itself after SoftStopTimeout; Stop
+	// then waits for the cancelled jobs to return.
+	err := e.client.Stop(ctx)
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		// Out of time: cancel what still runs and wait a little for it.
+		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		err = e.client.StopAndCancel(hctx)
+	}
+	if err != nil {
+		return fmt.Errorf("jobs: stop: %w", err)
+	}
+	return nil
+}

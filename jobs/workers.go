@@ -1,0 +1,62 @@
+package jobs
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/crmleads/crm"
+)
+
+// Webhooks is what the webhook workers need of the service.
+type Webhooks interface {
+	// FanOut creates the deliveries of one event and enqueues their jobs.
+	// Running it again for the same event creates nothing new.
+	FanOut(ctx context.Context, job crm.WebhookFanOutJob) error
+	// Deliver makes one attempt of a delivery and says whether, and when, to
+	// try again. An error is the service's own failure (the database, say):
+	// River retries the job without counting an attempt of the delivery.
+	Deliver(ctx context.Context, job crm.WebhookDeliverJob) (crm.DeliveryNext, error)
+}
+
+type fanOutWorker struct {
+	river.WorkerDefaults[crm.WebhookFanOutJob]
+	hooks Webhooks
+}
+
+func (w *fanOutWorker) Work(ctx context.Context, job *river.Job[crm.WebhookFanOutJob]) error {
+	return w.hooks.FanOut(ctx, job.Args)
+}
+
+type deliverWorker struct {
+	river.WorkerDefaults[crm.WebhookDeliverJob]
+	hooks Webhooks
+}
+
+func (w *deliverWorker) Work(ctx context.Context, job *river.Job[crm.WebhookDeliverJob]) error {
+	next, err := w.hooks.Deliver(ctx, job.Args)
+	if err != nil {
+		return err
+	}
+	if next.Retry {
+		// A snooze is not an attempt for River: the delivery counts its own
+		// attempts and decides when it is dead.
+		return river.JobSnooze(next.After)
+	}
+	return nil
+}
+
+// errorLogger logs jobs that failed or panicked; River retries them.
+type errorLogger struct{ log *slog.Logger }
+
+func (h *errorLogger) HandleError(ctx context.Context, job *rivertype.JobRow, err error) *river.ErrorHandlerResult {
+	h.log.WarnContext(ctx, "job failed; River retries it", "kind", job.Kind, "job_id", job.ID, "attempt", job.Attempt, "err", err)
+	return nil
+}
+
+func (h *errorLogger) HandlePanic(ctx context.Context, job *rivertype.JobRow, v any, trace string) *river.ErrorHandlerResult {
+	h.log.ErrorContext(ctx, "job panicked; River retries it", "kind", job.Kind, "job_id", job.ID, "attempt", job.Attempt, "panic", v, "trace", trace)
+	return nil
+}
