@@ -232,7 +232,7 @@ func handleAnalyze(d Deps) func(context.Context, *idPath) (*analysisResponse, er
 		}
 		return &analysisResponse{Body: Analysis{Score: a.Score, Recommendation: string(a.Recommendation),
 			Reason: a.Reason, AnalyzedAt: a.AnalyzedAt, Provider: a.Provider, Model: a.Model,
-			PromptVersion: a.PromptVersion}}, nil
+			PromptVersion: a.PromptVersion, ScoreCalibrated: a.ScoreCalibrated, Factors: factorsOut(a.Factors)}}, nil
 	}
 }
 

@@ -18,6 +18,8 @@ package web_test
 //	GET /leads/{id}/events             401        401        200              404            200             200
 //	POST /leads/{id}/analyze           401        401        200              404            200             200
 //	GET /leads/{id}/analyses           401        401        200              404            200             200
+//	GET /ai/quality                    401        401        403              403            200             200
+//	GET /ai/costs                      401        401        403              403            200             200
 //	GET /sales                         401        401        200 +            200 −          200 +           200 +
 //	GET /sales/{id}                    401        401        200              404            200             200
 //	PATCH /sales/{id}/stage            401        401        200              404            200             200
@@ -28,6 +30,7 @@ package web_test
 //	GET /audit                         401        401        403              403            200             200
 //	GET /settings                      401        401        200              200            200             200
 //	PATCH /settings                    401        401        403              403            403             200
+//	PATCH /settings {transfer_gate}    401        401        403              403            403             200
 //	GET /healthz                       200        200        200              200            200             200
 //	GET /readyz                        200        200        200              200            200             200
 //	GET /openapi.json                  200        200        200              200            200             200
@@ -134,6 +137,8 @@ func TestRoleMatrix(t *testing.T) {
 		{name: "lead events", method: "GET", path: lead("/events"), want: [nRoles]int{u, u, 200, n, 200, 200}},
 		{name: "analyze", method: "POST", path: lead("/analyze"), want: [nRoles]int{u, u, 200, n, 200, 200}},
 		{name: "analyses", method: "GET", path: lead("/analyses"), want: [nRoles]int{u, u, 200, n, 200, 200}},
+		{name: "ai quality", method: "GET", path: fixed("/ai/quality"), want: [nRoles]int{u, u, f, f, 200, 200}},
+		{name: "ai costs", method: "GET", path: fixed("/ai/costs"), want: [nRoles]int{u, u, f, f, 200, 200}},
 		{name: "list sales", method: "GET", path: fixed("/sales?limit=500"), need: "sale", want: [nRoles]int{u, u, 200, 200, 200, 200},
 			listed: func(f fixture) string { return f.sale }, in: [nRoles]bool{owner: true, senior: true, admin: true}},
 		{name: "get sale", method: "GET", path: sale(""), need: "sale", want: [nRoles]int{u, u, 200, n, 200, 200}},
@@ -154,6 +159,9 @@ func TestRoleMatrix(t *testing.T) {
 		// The same catalog again: the fixture leads of the other rows keep a domain of it.
 		{name: "replace settings", method: "PATCH", path: fixed("/settings"),
 			body: static(map[string]any{"business_domains": []string{"first", "second", "third"}}), want: [nRoles]int{u, u, f, f, f, 200}},
+		// Raw again, as it was: the transfer rows keep their gate.
+		{name: "switch transfer gate", method: "PATCH", path: fixed("/settings"),
+			body: static(map[string]any{"transfer_gate": "raw"}), want: [nRoles]int{u, u, f, f, f, 200}},
 		{name: "healthz", method: "GET", path: fixed("/healthz"), want: [nRoles]int{200, 200, 200, 200, 200, 200}},
 		{name: "readyz", method: "GET", path: fixed("/readyz"), want: [nRoles]int{200, 200, 200, 200, 200, 200}},
 		{name: "openapi", method: "GET", path: fixed("/openapi.json"), want: [nRoles]int{200, 200, 200, 200, 200, 200}},

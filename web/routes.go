@@ -35,6 +35,8 @@ func addRoutes(mux *http.ServeMux, d Deps, m *metrics) {
 	register(api, leads, "GET", "/leads/{id}/events", "Audit trail of the lead and its sale, oldest first", handleLeadEvents(d), errs(404))
 	register(api, ai, "POST", "/leads/{id}/analyze", "Ask the AI for an independent score (explicit only)", handleAnalyze(d), errs(404, 409, 502))
 	register(api, ai, "GET", "/leads/{id}/analyses", "Analysis log of the lead, newest first", handleAnalyses(d), errs(404))
+	register(api, ai, "GET", "/ai/quality", "How well the scores predicted outcomes: Brier, AUC, reliability bands (senior managers and admins)", handleQuality(d), errs(403, 422))
+	register(api, ai, "GET", "/ai/costs", "What the billed AI calls cost, by model (senior managers and admins)", handleCosts(d), errs(403, 422))
 
 	register(api, sales, "GET", "/sales", "List sales", handleSaleList(d), errs(422))
 	register(api, sales, "GET", "/sales/{id}", "Get a sale", handleSaleGet(d), errs(404))

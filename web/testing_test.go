@@ -46,6 +46,8 @@ var routes = []string{
 	"GET /leads/{id}/events",
 	"POST /leads/{id}/analyze",
 	"GET /leads/{id}/analyses",
+	"GET /ai/quality",
+	"GET /ai/costs",
 	"GET /sales",
 	"GET /sales/{id}",
 	"PATCH /sales/{id}/stage",

@@ -30,6 +30,8 @@ type Lead struct {
 	AIProvider        *string    `json:"ai_provider" nullable:"true"`
 	AIModel           *string    `json:"ai_model" nullable:"true"`
 	AIPromptVersion   *string    `json:"ai_prompt_version" nullable:"true"`
+	AIScoreCalibrated *float64   `json:"ai_score_calibrated" nullable:"true" doc:"The score under the calibration of its prompt version; null until 120 outcomes of it exist"`
+	AIFactors         []Factor   `json:"ai_factors" doc:"How each of the four facts moves the score (the baseline's view; see docs/AI.md); empty when not analyzed"`
 	AIStale           bool       `json:"ai_stale" doc:"The lead changed (source, stage, messages_count or has_business_domain) since its analysis"`
 	CreatedAt         time.Time  `json:"created_at"`
 	UpdatedAt         time.Time  `json:"updated_at"`
@@ -46,13 +48,15 @@ func leadOut(l *crm.Lead) Lead {
 	out := Lead{ID: l.ID, Source: string(l.Source), Stage: string(l.Stage), BusinessDomain: optional(l.BusinessDomain),
 		HasBusinessDomain: l.HasBusinessDomain(), MessagesCount: l.MessagesCount, Name: l.Name, Email: l.Email,
 		Phone: l.Phone, Company: l.Company, Note: l.Note, OwnerID: optional(l.OwnerID),
-		CreatedAt: l.CreatedAt, UpdatedAt: l.UpdatedAt}
+		CreatedAt: l.CreatedAt, UpdatedAt: l.UpdatedAt, AIFactors: []Factor{}}
 	if a := l.AI; a != nil {
 		rec := string(a.Recommendation)
 		at := a.AnalyzedAt
 		out.AIScore, out.AIRecommendation, out.AIReason, out.AIAnalyzedAt = &a.Score, &rec, &a.Reason, &at
 		out.AIProvider, out.AIModel, out.AIPromptVersion = &a.Provider, &a.Model, &a.PromptVersion
 		out.AIStale = l.AnalysisStale()
+		out.AIScoreCalibrated = a.ScoreCalibrated
+		out.AIFactors = factorsOut(a.Factors)
 	}
 	return out
 }
@@ -102,6 +106,9 @@ type Analysis struct {
 	Provider       string    `json:"provider" doc:"claude or baseline (the local, offline scorer)"`
 	Model          string    `json:"model"`
 	PromptVersion  string    `json:"prompt_version"`
+	// Beyond the original contract: the calibrated score and the factors.
+	ScoreCalibrated *float64 `json:"score_calibrated" nullable:"true" doc:"null until a calibration is fitted for the prompt version"`
+	Factors         []Factor `json:"factors" doc:"How each of the four facts moves the score (the baseline's view)"`
 }
 
 // Facts are the four facts an analysis sends to the AI.
@@ -114,24 +121,27 @@ type Facts struct {
 
 // AnalysisRecord is one row of a lead's analysis log.
 type AnalysisRecord struct {
-	ID             string    `json:"id" format:"uuid"`
-	LeadID         string    `json:"lead_id" format:"uuid"`
-	ActorID        *string   `json:"actor_id" nullable:"true" format:"uuid"`
-	Facts          Facts     `json:"facts" doc:"The four facts sent, exactly"`
-	Provider       string    `json:"provider"`
-	Model          string    `json:"model"`
-	PromptVersion  string    `json:"prompt_version"`
-	Score          *float64  `json:"score" nullable:"true"`
-	Recommendation *string   `json:"recommendation" nullable:"true" enum:"transfer_to_sales,continue_nurturing,mark_as_lost"`
-	Reason         *string   `json:"reason" nullable:"true"`
-	RawOutput      string    `json:"raw_output"`
-	ErrorCode      *string   `json:"error_code" nullable:"true"`
-	ErrorMessage   *string   `json:"error_message" nullable:"true"`
-	InputTokens    int       `json:"input_tokens"`
-	OutputTokens   int       `json:"output_tokens"`
-	LatencyMS      int64     `json:"latency_ms"`
-	CostUSD        float64   `json:"cost_usd"`
-	CreatedAt      time.Time `json:"created_at"`
+	ID              string    `json:"id" format:"uuid"`
+	LeadID          string    `json:"lead_id" format:"uuid"`
+	ActorID         *string   `json:"actor_id" nullable:"true" format:"uuid"`
+	Facts           Facts     `json:"facts" doc:"The four facts sent, exactly"`
+	Provider        string    `json:"provider"`
+	Model           string    `json:"model"`
+	PromptVersion   string    `json:"prompt_version"`
+	Score           *float64  `json:"score" nullable:"true"`
+	Recommendation  *string   `json:"recommendation" nullable:"true" enum:"transfer_to_sales,continue_nurturing,mark_as_lost"`
+	Reason          *string   `json:"reason" nullable:"true"`
+	RawOutput       string    `json:"raw_output"`
+	ErrorCode       *string   `json:"error_code" nullable:"true"`
+	ErrorMessage    *string   `json:"error_message" nullable:"true"`
+	InputTokens     int       `json:"input_tokens"`
+	OutputTokens    int       `json:"output_tokens"`
+	LatencyMS       int64     `json:"latency_ms"`
+	CostUSD         float64   `json:"cost_usd"`
+	CreatedAt       time.Time `json:"created_at"`
+	ScoreCalibrated *float64  `json:"score_calibrated" nullable:"true"`
+	Factors         []Factor  `json:"factors" doc:"Empty on failure"`
+	BatchID         *string   `json:"batch_id" nullable:"true" format:"uuid" doc:"The batch re-analysis the call was part of"`
 }
 
 func analysisRecordOut(a *crm.AnalysisRecord) AnalysisRecord {
@@ -142,7 +152,8 @@ func analysisRecordOut(a *crm.AnalysisRecord) AnalysisRecord {
 		Provider: a.Provider, Model: a.Model, PromptVersion: a.PromptVersion, Score: a.Score,
 		Recommendation: optional(string(a.Recommendation)), Reason: optional(a.Reason), RawOutput: a.RawOutput,
 		ErrorCode: optional(a.ErrorCode), ErrorMessage: optional(a.ErrorMessage), InputTokens: a.InputTokens,
-		OutputTokens: a.OutputTokens, LatencyMS: a.LatencyMS, CostUSD: a.CostUSD, CreatedAt: a.CreatedAt}
+		OutputTokens: a.OutputTokens, LatencyMS: a.LatencyMS, CostUSD: a.CostUSD, CreatedAt: a.CreatedAt,
+		ScoreCalibrated: a.ScoreCalibrated, Factors: factorsOut(a.Factors), BatchID: optional(a.BatchID)}
 }
 
 // User is the JSON form of a user; it never carries the password hash.
