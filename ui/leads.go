@@ -443,6 +443,12 @@ func describeEvent(l *Locale, e *crm.Event, name func(id string) string) string 
 		rec, _ := e.Data["recommendation"].(string)
 		return l.T("event.lead_analyzed", l.Num(score), l.T("rec."+rec))
 	case crm.ActionLeadTransferred:
+		// Since the calibrated gate exists, the event names the score the
+		// gate compared and which one it was.
+		if score, ok := e.Data["gate_score"].(float64); ok {
+			basis, _ := e.Data["gate_basis"].(string)
+			return l.T("event.lead_transferred_gate", l.Num(score), l.TOr("gate."+basis, basis))
+		}
 		return l.T("event.lead_transferred")
 	case crm.ActionSaleStage:
 		return l.T("event.sale_stage", l.T("sale_stage."+e.From), l.T("sale_stage."+e.To))
@@ -453,6 +459,11 @@ func describeEvent(l *Locale, e *crm.Event, name func(id string) string) string 
 	case crm.ActionSettingsUpdated:
 		if c, ok := changes["business_domains"].(map[string]any); ok {
 			return l.T("event.domains_updated", listed(c["from"]), listed(c["to"]))
+		}
+		if c, ok := changes["transfer_gate"].(map[string]any); ok {
+			from, _ := c["from"].(string)
+			to, _ := c["to"].(string)
+			return l.T("event.gate_updated", l.TOr("gate."+from, from), l.TOr("gate."+to, to))
 		}
 		return l.T("event.settings_updated", changedFields(l, changes))
 	}

@@ -59,7 +59,7 @@ func TestEveryPageRendersForAnAdmin(t *testing.T) {
 	}
 	paths := []string{"/app/leads", "/app/leads?stage=qualified&source=partner&owner=me&q=olena", "/app/board",
 		"/app/leads/new", "/app/leads/" + done.ID, "/app/leads/" + open.ID, "/app/sales", "/app/sales/board",
-		"/app/sales/" + sale.ID, "/app/admin/users", "/app/admin/settings", "/app/audit",
+		"/app/sales/" + sale.ID, "/app/admin/users", "/app/admin/settings", "/app/audit", "/app/ai",
 		"/app/audit?actor=" + b.admin.ID + "&action=lead.transferred&since=2020-01-01&until=2099-12-31"}
 	for _, lang := range []string{"en", "uk"} {
 		c := b.client(t)

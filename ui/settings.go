@@ -10,6 +10,7 @@ import (
 type settingsData struct {
 	Domains  string // the catalog, one domain a line, as shown in the textarea
 	MinScore float64
+	Gate     string // raw | calibrated
 	Errors   map[string]string
 }
 
@@ -31,7 +32,12 @@ func (a *App) settingsPage(w http.ResponseWriter, r *http.Request, v *view) {
 
 func (a *App) showSettings(w http.ResponseWriter, r *http.Request, v *view, domains string, errs map[string]string, status int) {
 	v.Title, v.Nav = v.L.T("settings.title"), "admin"
-	v.Data = settingsData{Domains: domains, MinScore: a.deps.Leads.MinScore(), Errors: errs}
+	gate, err := a.deps.Leads.TransferGate(r.Context())
+	if err != nil {
+		a.fail(w, r, v, err)
+		return
+	}
+	v.Data = settingsData{Domains: domains, MinScore: a.deps.Leads.MinScore(), Gate: gate, Errors: errs}
 	a.render(w, r, v, "settings", status)
 }
 
@@ -44,6 +50,16 @@ func domainLines(s string) []string {
 		}
 	}
 	return out
+}
+
+// settingsGate switches the score the transfer gate compares (audited by the
+// service).
+func (a *App) settingsGate(w http.ResponseWriter, r *http.Request, v *view) {
+	if _, err := a.deps.Leads.SetTransferGate(r.Context(), r.PostFormValue("transfer_gate")); err != nil {
+		a.fail(w, r, v, err)
+		return
+	}
+	a.redirect(w, r, "/app/admin/settings", ok(v.L.T("flash.settings_saved")))
 }
 
 func (a *App) settingsUpdate(w http.ResponseWriter, r *http.Request, v *view) {

@@ -96,7 +96,7 @@ func (a *App) loadAssets() error {
 
 // pageNames lists every page template; each is parsed with the layout.
 var pageNames = []string{"login", "leads", "board", "lead_new", "lead", "sales", "sales_board", "sale",
-	"users", "settings", "audit", "error"}
+	"users", "settings", "audit", "quality", "error"}
 
 func (a *App) parseTemplates() error {
 	funcs := template.FuncMap{
@@ -163,11 +163,13 @@ func (a *App) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("POST /app/sales/{id}/stage", a.form(a.signedIn(a.saleStage)))
 
 	mux.HandleFunc("GET /app/audit", a.page(a.signedIn(a.auditPage)))
+	mux.HandleFunc("GET /app/ai", a.page(a.signedIn(a.qualityPage)))
 	mux.HandleFunc("GET /app/admin/users", a.page(a.signedIn(a.usersPage)))
 	mux.HandleFunc("POST /app/admin/users", a.form(a.signedIn(a.userCreate)))
 	mux.HandleFunc("POST /app/admin/users/{id}", a.form(a.signedIn(a.userUpdate)))
 	mux.HandleFunc("GET /app/admin/settings", a.page(a.signedIn(a.settingsPage)))
 	mux.HandleFunc("POST /app/admin/settings", a.form(a.signedIn(a.settingsUpdate)))
+	mux.HandleFunc("POST /app/admin/settings/gate", a.form(a.signedIn(a.settingsGate)))
 
 	// Anything else under /app/ is a friendly page, not the API's problem JSON.
 	mux.HandleFunc("/app/", a.page(func(w http.ResponseWriter, r *http.Request, v *view) {
