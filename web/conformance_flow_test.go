@@ -177,6 +177,19 @@ func TestOpenAPIFlow(t *testing.T) {
 		call(422, "PATCH", "/settings", e.admin, map[string]any{"business_domains": []string{"first", "first"}})
 		bad(422, "an empty catalog", "PATCH", "/settings", e.admin, map[string]any{"business_domains": []string{}}, nil)
 		bad(422, "a null catalog", "PATCH", "/settings", e.admin, `{"business_domains":null}`, nil)
+		call(200, "PATCH", "/settings", e.admin, map[string]any{"transfer_gate": "calibrated"})
+		call(200, "PATCH", "/settings", e.admin, map[string]any{"transfer_gate": "raw"})
+		bad(422, "gate outside the enum", "PATCH", "/settings", e.admin, map[string]any{"transfer_gate": "cooked"}, nil)
+
+		// The feedback loop's reports, after the day's outcomes.
+		call(200, "GET", "/ai/quality", e.senior, nil)
+		call(200, "GET", "/ai/quality?prompt_version=v1&from=2020-01-01T00:00:00Z&to=2999-01-01T00:00:00Z", e.admin, nil)
+		call(403, "GET", "/ai/quality", e.mgr, nil)
+		bad(422, "from is not a time", "GET", "/ai/quality?from=yesterday", e.admin, nil, nil)
+		call(200, "GET", "/ai/costs", e.senior, nil)
+		call(200, "GET", "/ai/costs?from=2020-01-01T00:00:00Z", e.admin, nil)
+		call(403, "GET", "/ai/costs", e.mgr, nil)
+		bad(422, "to is not a time", "GET", "/ai/costs?to=soon", e.admin, nil, nil)
 
 		// The audit trail: events about leads, sales, users and settings.
 		call(200, "GET", "/audit", e.senior, nil)

@@ -230,6 +230,7 @@ func TestExchangeCheckCatches(t *testing.T) {
 			"has_business_domain": false, "messages_count": 0, "name": "", "email": "", "phone": "", "company": "",
 			"note": "", "owner_id": id, "ai_score": nil, "ai_recommendation": nil, "ai_reason": nil,
 			"ai_analyzed_at": nil, "ai_provider": nil, "ai_model": nil, "ai_prompt_version": nil, "ai_stale": false,
+			"ai_score_calibrated": nil, "ai_factors": []any{},
 			"created_at": "2026-01-02T03:04:05.123456Z", "updated_at": "2026-01-02T03:04:05.123456Z"}
 		if change != nil {
 			change(m)
