@@ -57,6 +57,30 @@ type steps struct {
 	t   *testing.T
 	ctx context.Context
 	url string
+	// audit, when set, checks every page the steps reach (see check).
+	audit *audit
+	// The viewport the test set (0: the desktop one browser starts with).
+	width, height int64
+	mobile        bool
+}
+
+// viewport returns the action that sets the window to width × height, as a
+// phone when mobile.
+func (s *steps) viewport(width, height int64, mobile bool) chromedp.Action[chromedp.Void] {
+	if width == 0 {
+		width, height = 1280, 800
+	}
+	if mobile {
+		return chromedp.EmulateViewport(width, height, chromedp.EmulateMobile)
+	}
+	return chromedp.EmulateViewport(width, height)
+}
+
+// resize sets the viewport for the steps that follow.
+func (s *steps) resize(width, height int64, mobile bool) {
+	s.t.Helper()
+	s.width, s.height, s.mobile = width, height, mobile
+	s.do(fmt.Sprintf("width %d", width), s.viewport(width, height, mobile))
 }
 
 func (s *steps) do(what string, actions ...func(context.Context, *chromedp.Target) (chromedp.Void, error)) {
@@ -72,7 +96,11 @@ func (s *steps) do(what string, actions ...func(context.Context, *chromedp.Targe
 	}
 }
 
-func (s *steps) open(path string) { s.t.Helper(); s.do("open "+path, chromedp.Navigate(s.url+path)) }
+func (s *steps) open(path string) {
+	s.t.Helper()
+	s.do("open "+path, chromedp.Navigate(s.url+path))
+	s.check()
+}
 
 // click clicks what sel finds and waits for the page that follows to load.
 func (s *steps) click(sel string) {
@@ -82,6 +110,7 @@ func (s *steps) click(sel string) {
 	if _, err := chromedp.Run(ctx, chromedp.WaitEvent(cdppage.LoadEventFired, nil, chromedp.Click(chromedp.CSS(sel)))); err != nil {
 		s.t.Fatalf("click %s: %v", sel, err)
 	}
+	s.check()
 }
 
 func (s *steps) text(sel string) string {
@@ -311,10 +340,10 @@ func managerFlow(s *steps, b *bundle, l flowText) string {
 	if l.lang == "en" {
 		s.do("scroll to top", chromedp.Evaluate[chromedp.Void](`window.scrollTo(0, 0)`))
 		s.shot("lead")
-		s.do("phone width", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
+		s.resize(390, 844, true)
 		s.open(leadURL)
 		s.shot("lead-phone")
-		s.do("desktop width", chromedp.EmulateViewport(1280, 800))
+		s.resize(1280, 800, false)
 		s.open(leadURL)
 	}
 
@@ -344,11 +373,12 @@ func managerFlow(s *steps, b *bundle, l flowText) string {
 }
 
 // TestBrowser drives the app in headless Chromium the way a manager would:
-// plain forms, no API calls, from sign-in to a paid sale.
+// plain forms, no API calls, from sign-in to a paid sale. Every page it
+// reaches is audited for accessibility at both widths.
 func TestBrowser(t *testing.T) {
-	ctx := browser(t, 3*time.Minute)
+	ctx := browser(t, 4*time.Minute)
 	b := setup(t)
-	s := &steps{t: t, ctx: ctx, url: b.baseURL}
+	s := &steps{t: t, ctx: ctx, url: b.baseURL, audit: newAudit(t)}
 	leadURL := managerFlow(s, b, english)
 
 	// A few more leads, for the list and the board.
@@ -406,8 +436,8 @@ func TestBrowser(t *testing.T) {
 // TestBrowserUkrainian does the manager's whole flow after switching to
 // Ukrainian, before signing in.
 func TestBrowserUkrainian(t *testing.T) {
-	ctx := browser(t, 3*time.Minute)
+	ctx := browser(t, 4*time.Minute)
 	b := setup(t)
-	s := &steps{t: t, ctx: ctx, url: b.baseURL}
+	s := &steps{t: t, ctx: ctx, url: b.baseURL, audit: newAudit(t)}
 	managerFlow(s, b, ukrainian)
 }
