@@ -197,7 +197,7 @@ func TestAuditCatches(t *testing.T) {
 // TestAccessibility visits every page of the app in each of its states —
 // sign-in, the lists and boards, the new-lead form with its errors, a lead
 // new, analyzed, stale, transferred and lost, a sale, the admin's users and
-// settings, the audit trail, the error page — in English and in Ukrainian,
+// settings, the audit trail, the AI quality page, the error page — in English and in Ukrainian,
 // as a manager and as an admin; the audit checks each at both widths.
 func TestAccessibility(t *testing.T) {
 	ctx := browser(t, 5*time.Minute)
@@ -259,7 +259,7 @@ func TestAccessibility(t *testing.T) {
 		s.click("#logout")
 
 		s.signIn(b.admin.Email)
-		for _, p := range append(leadPages, "/app/admin/settings", "/app/audit", "/app/audit?action=lead.transferred",
+		for _, p := range append(leadPages, "/app/admin/settings", "/app/audit", "/app/audit?action=lead.transferred", "/app/ai",
 			"/app/admin/users") {
 			s.open(p)
 		}
