@@ -55,9 +55,11 @@ func (s *LeadService) Bulk(ctx context.Context, ids []string, action, ownerID st
 	if fe != nil {
 		return nil, Invalid(fe...)
 	}
+	ownerID = NormalizeID(ownerID)
 	seen := map[string]bool{}
 	out := make([]BulkResult, 0, len(ids))
 	for _, id := range ids {
+		id = NormalizeID(id)
 		if seen[id] {
 			continue
 		}

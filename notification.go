@@ -2,7 +2,6 @@ package crm
 
 import (
 	"context"
-	"slices"
 	"time"
 )
 
@@ -131,7 +130,13 @@ func (s *LeadService) MarkRead(ctx context.Context, ids []string) error {
 		return s.store.MarkRead(ctx, a.UserID, nil, s.timestamp())
 	}
 	// An id that is not an id matches nothing, as an unknown one does.
-	ids = slices.DeleteFunc(slices.Clone(ids), func(id string) bool { return !ValidID(id) })
+	clean := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if id = NormalizeID(id); ValidID(id) {
+			clean = append(clean, id)
+		}
+	}
+	ids = clean
 	if len(ids) == 0 {
 		return nil
 	}

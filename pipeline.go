@@ -58,6 +58,7 @@ func (s *LeadService) SetSaleValue(ctx context.Context, id string, v DealValue) 
 	if v.Amount == "" {
 		return nil, Invalid(FieldError{Field: "amount", Message: "is required"})
 	}
+	id = NormalizeID(id)
 	if !ValidID(id) {
 		return nil, NotFound("sale")
 	}

@@ -86,6 +86,7 @@ func (s *LeadService) DeleteFilter(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
+	id = NormalizeID(id)
 	if !ValidID(id) {
 		return NotFound("filter")
 	}

@@ -93,7 +93,7 @@ func taskData(t *Task) map[string]any {
 // or to the lead's owner (the actor when it has none).
 // Errors: ENOTFOUND, EINVALID.
 func (s *LeadService) CreateTask(ctx context.Context, leadID string, in TaskInput) (*Task, error) {
-	in.Title = strings.TrimSpace(in.Title)
+	in.Title, in.AssigneeID = strings.TrimSpace(in.Title), NormalizeID(in.AssigneeID)
 	var fe []FieldError
 	fe = checkTitle(fe, in.Title)
 	if in.DueAt.IsZero() {
@@ -143,6 +143,7 @@ func (s *LeadService) changeTask(ctx context.Context, id string, change func(tx 
 	if err != nil {
 		return nil, err
 	}
+	id = NormalizeID(id)
 	if !ValidID(id) {
 		return nil, NotFound("task")
 	}
@@ -181,6 +182,10 @@ func (s *LeadService) UpdateTask(ctx context.Context, id string, u TaskUpdate) (
 		t := strings.TrimSpace(*u.Title)
 		u.Title = &t
 		fe = checkTitle(fe, t)
+	}
+	if u.AssigneeID != nil {
+		id := NormalizeID(*u.AssigneeID)
+		u.AssigneeID = &id
 	}
 	if u.DueAt != nil && u.DueAt.IsZero() {
 		fe = append(fe, FieldError{Field: "due_at", Message: "must be a time (RFC 3339)"})
@@ -250,6 +255,7 @@ func (s *LeadService) Tasks(ctx context.Context, f TaskFilter) ([]*Task, error) 
 	if err != nil {
 		return nil, err
 	}
+	f.AssigneeID = NormalizeID(f.AssigneeID)
 	if !a.Role.SeesAll() {
 		if f.AssigneeID != "" && f.AssigneeID != a.UserID {
 			return []*Task{}, nil

@@ -197,6 +197,88 @@ func TestOpenAPIFlow(t *testing.T) {
 		call(403, "GET", "/audit", e.mgr, nil)
 		bad(422, "since is not a time", "GET", "/audit?since=yesterday", e.admin, nil, nil)
 
+		// The day's work: tasks, the conversation, a deal's value, the boards,
+		// duplicates, lost reasons, sorting, bulk actions, saved filters,
+		// notifications and one's own password.
+		work := e.createLead(e.mgr, map[string]any{"source": "manual", "name": "Day Work", "email": "day.work@example.org"})
+		var task struct {
+			ID string `json:"id"`
+		}
+		call(201, "POST", "/leads/"+work.ID+"/tasks", e.mgr, map[string]any{"title": "Call back", "due_at": "2030-01-02T10:00:00Z"}).decode(t, &task)
+		call(404, "POST", "/leads/"+work.ID+"/tasks", e.other, map[string]any{"title": "Not mine", "due_at": "2030-01-02T10:00:00Z"})
+		call(422, "POST", "/leads/"+work.ID+"/tasks", e.senior, map[string]any{"title": "For another", "due_at": "2030-01-02T10:00:00Z", "assignee_id": e.other.ID})
+		bad(422, "due_at is not a time", "POST", "/leads/"+work.ID+"/tasks", e.mgr, map[string]any{"title": "x", "due_at": "tomorrow"}, nil)
+		call(200, "GET", "/leads/"+work.ID+"/tasks", e.mgr, nil)
+		call(200, "GET", "/tasks?done=false&due_before=2031-01-01T00:00:00Z", e.mgr, nil)
+		bad(422, "done is not a boolean", "GET", "/tasks?done=maybe", e.mgr, nil, nil)
+		call(200, "PATCH", "/tasks/"+task.ID, e.mgr, map[string]any{"done": true})
+		call(404, "PATCH", "/tasks/"+task.ID, e.other, map[string]any{"done": false})
+		call(204, "DELETE", "/tasks/"+task.ID, e.mgr, nil)
+		call(404, "DELETE", "/tasks/"+task.ID, e.mgr, nil)
+		call(201, "POST", "/leads/"+work.ID+"/activities", e.mgr, map[string]any{"kind": "call", "text": "Talked prices"})
+		call(201, "POST", "/leads/"+fresh.ID+"/activities", e.mgr, map[string]any{"kind": "note", "text": "Lost, but call in spring", "at": "2026-01-02T10:00:00Z"})
+		call(409, "POST", "/leads/"+fresh.ID+"/activities", e.mgr, map[string]any{"kind": "email"})
+		bad(422, "kind outside the enum", "POST", "/leads/"+work.ID+"/activities", e.mgr, map[string]any{"kind": "fax"}, nil)
+		call(200, "GET", "/leads/"+work.ID+"/activities", e.mgr, nil)
+		call(404, "GET", "/leads/"+work.ID+"/activities", e.other, nil)
+		dup := problemOf(t, call(409, "POST", "/leads", e.mgr, map[string]any{"source": "manual", "email": "Day.Work@example.org"}), http.StatusConflict)
+		if dup.code() != "possible_duplicate" {
+			t.Errorf("duplicate: code %q", dup.code())
+		}
+		call(201, "POST", "/leads?allow_duplicate=true", e.mgr, map[string]any{"source": "manual", "email": "Day.Work@example.org"})
+		call(200, "PATCH", "/leads/"+work.ID+"/stage", e.mgr, map[string]any{"stage": "lost", "lost_reason": "No budget"})
+		bad(422, "lost_reason over 500 characters", "PATCH", "/leads/"+work.ID+"/stage", e.mgr, map[string]any{"stage": "lost", "lost_reason": strings.Repeat("x", 501)}, nil)
+		call(200, "GET", "/reports/lost-reasons", e.mgr, nil)
+		worth := e.eligibleLead(e.mgr, 0.8, "transfer_to_sales")
+		bad(422, "amount as a JSON number", "POST", "/leads/"+worth.ID+"/transfer", e.mgr, map[string]any{"amount": 1250}, nil)
+		call(422, "POST", "/leads/"+worth.ID+"/transfer", e.mgr, map[string]any{"amount": "1250.00", "currency": "XYZ"})
+		var valued saleJSON
+		call(201, "POST", "/leads/"+worth.ID+"/transfer", e.mgr, map[string]any{"amount": "1250.00", "currency": "EUR"}).decode(t, &valued)
+		call(200, "PATCH", "/sales/"+valued.ID, e.mgr, map[string]any{"amount": "1300.50"})
+		call(404, "PATCH", "/sales/"+valued.ID, e.other, map[string]any{"amount": "1"})
+		bad(422, "amount as a JSON number", "PATCH", "/sales/"+valued.ID, e.mgr, map[string]any{"amount": 1}, nil)
+		call(200, "GET", "/sales/summary", e.mgr, nil)
+		call(200, "GET", "/leads/summary", e.mgr, nil)
+		call(200, "GET", "/sales?sort=-amount&limit=1", e.mgr, nil)
+		res = call(200, "GET", "/leads?sort=-messages_count&limit=1", e.senior, nil)
+		if m := regexp.MustCompile(`^<([^>]+)>; rel="next"$`).FindStringSubmatch(res.Header.Get("Link")); m != nil {
+			call(200, "GET", m[1], e.senior, nil)
+		} else {
+			t.Errorf("sorted GET /leads?limit=1: no next page")
+		}
+		call(422, "GET", "/leads?sort=password", e.mgr, nil)
+		call(200, "GET", "/leads?no_next_step=true", e.mgr, nil)
+		var bulk struct {
+			Results []struct {
+				ID     string `json:"id"`
+				Status int    `json:"status"`
+			} `json:"results"`
+		}
+		call(200, "POST", "/leads/bulk", e.senior, map[string]any{"ids": []string{full.ID, unknown}, "action": "reassign", "owner_id": e.mgr.ID}).decode(t, &bulk)
+		if len(bulk.Results) != 2 || bulk.Results[1].Status != 404 {
+			t.Errorf("bulk results = %+v", bulk.Results)
+		}
+		call(403, "POST", "/leads/bulk", e.mgr, map[string]any{"ids": []string{full.ID}, "action": "advance"})
+		bad(422, "action outside the enum", "POST", "/leads/bulk", e.senior, map[string]any{"ids": []string{full.ID}, "action": "delete"}, nil)
+		var filter struct {
+			ID string `json:"id"`
+		}
+		call(201, "POST", "/me/filters", e.mgr, map[string]any{"name": "Qualified partners", "query": "stage=qualified&source=partner"}).decode(t, &filter)
+		call(422, "POST", "/me/filters", e.mgr, map[string]any{"name": "Bad", "query": "password=x"})
+		call(200, "GET", "/me/filters", e.mgr, nil)
+		call(404, "DELETE", "/me/filters/"+filter.ID, e.other, nil)
+		call(204, "DELETE", "/me/filters/"+filter.ID, e.mgr, nil)
+		call(200, "GET", "/notifications?unread=true", e.mgr, nil)
+		call(204, "POST", "/notifications/read", e.mgr, map[string]any{"ids": []string{unknown}})
+		call(204, "POST", "/notifications/read", e.mgr, nil)
+		call(200, "PATCH", "/settings/pipeline", e.admin, map[string]any{"default_currency": "EUR", "lost_reasons": []string{"No budget", "Timing"}})
+		call(422, "PATCH", "/settings/pipeline", e.admin, map[string]any{"default_currency": "XYZ"})
+		call(403, "PATCH", "/settings/pipeline", e.mgr, map[string]any{"default_currency": "EUR"})
+		call(403, "POST", "/me/password", e.senior, map[string]any{"current_password": "not the password", "new_password": "a new long password"})
+		bad(422, "new password too short", "POST", "/me/password", e.senior, map[string]any{"current_password": password, "new_password": "short"}, nil)
+		call(204, "POST", "/me/password", e.senior, map[string]any{"current_password": password, "new_password": "a new long password"})
+		call(401, "GET", "/me", e.senior, nil)
+
 		// Sign out everywhere: the token used, and every older one, stop working.
 		call(204, "POST", "/me/logout-all", e.other, nil)
 		call(401, "GET", "/me", e.other, nil)

@@ -22,7 +22,8 @@ func leadResult(l *crm.Lead, err error) (*leadResponse, error) {
 }
 
 type leadCreateInput struct {
-	Body struct {
+	AllowDuplicate bool `query:"allow_duplicate" doc:"Create the lead even when it looks like an open one (409 possible_duplicate otherwise)"`
+	Body           struct {
 		Source         string `json:"source" enum:"scanner,partner,manual"`
 		BusinessDomain string `json:"business_domain,omitempty" doc:"One of the configured catalog (default first, second, third)"`
 		MessagesCount  int    `json:"messages_count,omitempty" minimum:"0" maximum:"1000000"`
@@ -40,7 +41,7 @@ func handleLeadCreate(d Deps) func(context.Context, *leadCreateInput) (*leadResp
 		b := in.Body
 		return leadResult(d.Leads.CreateLead(ctx, crm.LeadInput{Source: crm.Source(b.Source),
 			BusinessDomain: b.BusinessDomain, MessagesCount: b.MessagesCount, Name: b.Name, Email: b.Email,
-			Phone: b.Phone, Company: b.Company, Note: b.Note, OwnerID: b.OwnerID}))
+			Phone: b.Phone, Company: b.Company, Note: b.Note, OwnerID: b.OwnerID, AllowDuplicate: in.AllowDuplicate}))
 	}
 }
 
@@ -49,8 +50,11 @@ type leadListInput struct {
 	Source  string `query:"source" enum:"scanner,partner,manual"`
 	OwnerID string `query:"owner_id"`
 	Q       string `query:"q" maxLength:"200" doc:"Case-insensitive search in name, email, phone, company and note"`
-	Limit   int    `query:"limit" minimum:"1" maximum:"500" default:"50"`
-	Cursor  string `query:"cursor" doc:"From the previous page's Link rel=next"`
+	// No enum here: an unknown sort key is a 422 naming the keys, from the domain.
+	Sort       string `query:"sort" doc:"created_at, updated_at, name, company, email, source, stage, messages_count or ai_score; a leading - sorts descending. Default: newest first"`
+	NoNextStep bool   `query:"no_next_step" doc:"Only open leads without an open task"`
+	Limit      int    `query:"limit" minimum:"1" maximum:"500" default:"50"`
+	Cursor     string `query:"cursor" doc:"From the previous page's Link rel=next; it carries the sort key"`
 }
 
 type leadListResponse struct {
@@ -75,18 +79,27 @@ func nextLink(path string, q url.Values, cursor string) string {
 
 func handleLeadList(d Deps) func(context.Context, *leadListInput) (*leadListResponse, error) {
 	return func(ctx context.Context, in *leadListInput) (*leadListResponse, error) {
-		leads, next, err := d.Leads.Leads(ctx, crm.LeadFilter{Stage: crm.LeadStage(in.Stage),
-			Source: crm.Source(in.Source), OwnerID: in.OwnerID, Q: in.Q, After: in.Cursor,
-			Limit: in.Limit})
+		srt, err := crm.ParseSort(in.Sort, crm.LeadSortKeys)
 		if err != nil {
 			return nil, err
+		}
+		leads, next, err := d.Leads.Leads(ctx, crm.LeadFilter{Stage: crm.LeadStage(in.Stage),
+			Source: crm.Source(in.Source), OwnerID: in.OwnerID, Q: in.Q, NoNextStep: in.NoNextStep, Sort: srt,
+			After: in.Cursor, Limit: in.Limit})
+		if err != nil {
+			return nil, err
+		}
+		noNext := ""
+		if in.NoNextStep {
+			noNext = "true"
 		}
 		out := &leadListResponse{Body: make([]Lead, len(leads))}
 		for i, l := range leads {
 			out.Body[i] = leadOut(l)
 		}
 		out.Link = nextLink("/leads", url.Values{"stage": {in.Stage}, "source": {in.Source},
-			"owner_id": {in.OwnerID}, "q": {in.Q}, "limit": {strconv.Itoa(in.Limit)}}, next)
+			"owner_id": {in.OwnerID}, "q": {in.Q}, "sort": {in.Sort}, "no_next_step": {noNext},
+			"limit": {strconv.Itoa(in.Limit)}}, next)
 		return out, nil
 	}
 }
@@ -146,13 +159,15 @@ func handleLeadMessages(d Deps) func(context.Context, *messagesInput) (*leadResp
 type leadStageInput struct {
 	ID   string `path:"id"`
 	Body struct {
-		Stage string `json:"stage" enum:"new,contacted,qualified,transferred,lost" doc:"One step forward, or lost; transferred only via /transfer"`
+		Stage      string `json:"stage" enum:"new,contacted,qualified,transferred,lost" doc:"One step forward, or lost; transferred only via /transfer"`
+		LostReason string `json:"lost_reason,omitempty" maxLength:"500" doc:"Why the lead was lost (with stage lost only; optional)"`
 	}
 }
 
 func handleLeadStage(d Deps) func(context.Context, *leadStageInput) (*leadResponse, error) {
 	return func(ctx context.Context, in *leadStageInput) (*leadResponse, error) {
-		return leadResult(d.Leads.MoveLead(ctx, in.ID, crm.LeadStage(in.Body.Stage)))
+		return leadResult(d.Leads.ChangeStage(ctx, in.ID, crm.StageChange{Stage: crm.LeadStage(in.Body.Stage),
+			LostReason: in.Body.LostReason}))
 	}
 }
 
@@ -188,9 +203,22 @@ func saleResult(s *crm.Sale, err error) (*saleResponse, error) {
 	return &saleResponse{Body: saleOut(s)}, nil
 }
 
-func handleTransfer(d Deps) func(context.Context, *idPath) (*saleResponse, error) {
-	return func(ctx context.Context, in *idPath) (*saleResponse, error) {
-		return saleResult(d.Leads.Transfer(ctx, in.ID))
+// transferInput's body is optional, as the original contract sends none.
+type transferInput struct {
+	ID   string `path:"id"`
+	Body *struct {
+		Amount   string `json:"amount,omitempty" pattern:"^[0-9]+(\\.[0-9]+)?$" maxLength:"20" doc:"The deal's value, a decimal string ≥ 0 such as \"1250.00\" (a JSON number is refused)"`
+		Currency string `json:"currency,omitempty" doc:"ISO 4217; the default of the settings when left out"`
+	}
+}
+
+func handleTransfer(d Deps) func(context.Context, *transferInput) (*saleResponse, error) {
+	return func(ctx context.Context, in *transferInput) (*saleResponse, error) {
+		var v crm.DealValue
+		if in.Body != nil {
+			v = crm.DealValue{Amount: in.Body.Amount, Currency: in.Body.Currency}
+		}
+		return saleResult(d.Leads.TransferDeal(ctx, in.ID, v))
 	}
 }
 

@@ -23,6 +23,25 @@ package web_test
 //	GET /sales                         401        401        200 +            200 −          200 +           200 +
 //	GET /sales/{id}                    401        401        200              404            200             200
 //	PATCH /sales/{id}/stage            401        401        200              404            200             200
+//	GET /leads/summary                 401        401        200              200            200             200
+//	POST /leads/bulk {advance}         401        401        403              403            200             200
+//	POST /leads/{id}/tasks             401        401        201              404            201             201
+//	GET /leads/{id}/tasks              401        401        200              404            200             200
+//	POST /leads/{id}/activities        401        401        201              404            201             201
+//	GET /leads/{id}/activities         401        401        200              404            200             200
+//	GET /tasks                         401        401        200 +            200 −          200 +           200 +
+//	PATCH /tasks/{id}                  401        401        200              404            200             200
+//	DELETE /tasks/{id}                 401        401        204              404            204             204
+//	GET /sales/summary                 401        401        200              200            200             200
+//	PATCH /sales/{id} {amount}         401        401        200              404            200             200
+//	GET /reports/lost-reasons          401        401        200              200            200             200
+//	GET /notifications                 401        401        200 +            200 −          200 −           200 −
+//	POST /notifications/read           401        401        204              204            204             204
+//	GET /me/filters                    401        401        200 +            200 −          200 −           200 −
+//	POST /me/filters                   401        401        201              201            201             201
+//	DELETE /me/filters/{id}            401        401        204              404            404             404
+//	POST /me/password {wrong current}  401        401        403              403            403             403
+//	PATCH /settings/pipeline           401        401        403              403            403             200
 //	GET /me                            401        401        200              200            200             200
 //	GET /users                         401        401        403              403            403             200
 //	POST /users                        401        401        403              403            403             201
@@ -81,6 +100,9 @@ var roleNames = [nRoles]string{"anonymous", "bad_token", "owner", "other_manager
 type fixture struct {
 	lead, sale string // sale is set when the row needs one (lead is then its transferred lead)
 	target     string // a third manager: reassignment target and user to edit
+	// Set when the row needs them: a task on the lead, a filter saved by the
+	// owner, a notification to the owner.
+	task, filter, notification string
 }
 
 type matrixRow struct {
@@ -88,7 +110,7 @@ type matrixRow struct {
 	method string
 	path   func(f fixture) string // "{lead}" etc. filled from the fixture
 	body   func(e *env, f fixture, r role) any
-	need   string // "", "eligible" (qualified, analyzed lead) or "sale"
+	need   string // "", "eligible" (qualified, analyzed lead), "sale", "task", "filter" or "notification"
 	want   [nRoles]int
 	// listed, for list endpoints: whether the fixture must be in the answer,
 	// per authenticated role.
@@ -144,6 +166,45 @@ func TestRoleMatrix(t *testing.T) {
 		{name: "get sale", method: "GET", path: sale(""), need: "sale", want: [nRoles]int{u, u, 200, n, 200, 200}},
 		{name: "move sale", method: "PATCH", path: sale("/stage"), need: "sale", body: static(map[string]any{"stage": "kyc"}),
 			want: [nRoles]int{u, u, 200, n, 200, 200}},
+		{name: "lead board", method: "GET", path: fixed("/leads/summary"), want: [nRoles]int{u, u, 200, 200, 200, 200}},
+		{name: "bulk advance", method: "POST", path: fixed("/leads/bulk"),
+			body: func(_ *env, f fixture, _ role) any {
+				return map[string]any{"ids": []string{f.lead}, "action": "advance"}
+			},
+			want: [nRoles]int{u, u, f, f, 200, 200}},
+		{name: "create task", method: "POST", path: lead("/tasks"),
+			body: static(map[string]any{"title": "Call back", "due_at": "2030-01-02T10:00:00Z"}), want: [nRoles]int{u, u, 201, n, 201, 201}},
+		{name: "lead tasks", method: "GET", path: lead("/tasks"), want: [nRoles]int{u, u, 200, n, 200, 200}},
+		{name: "log activity", method: "POST", path: lead("/activities"), body: static(map[string]any{"kind": "call"}),
+			want: [nRoles]int{u, u, 201, n, 201, 201}},
+		{name: "activities", method: "GET", path: lead("/activities"), want: [nRoles]int{u, u, 200, n, 200, 200}},
+		{name: "list tasks", method: "GET", path: fixed("/tasks"), need: "task", want: [nRoles]int{u, u, 200, 200, 200, 200},
+			listed: func(f fixture) string { return f.task }, in: [nRoles]bool{owner: true, senior: true, admin: true}},
+		{name: "edit task", method: "PATCH", path: func(f fixture) string { return "/tasks/" + f.task }, need: "task",
+			body: static(map[string]any{"done": true}), want: [nRoles]int{u, u, 200, n, 200, 200}},
+		{name: "delete task", method: "DELETE", path: func(f fixture) string { return "/tasks/" + f.task }, need: "task",
+			want: [nRoles]int{u, u, 204, n, 204, 204}},
+		{name: "sale board", method: "GET", path: fixed("/sales/summary"), want: [nRoles]int{u, u, 200, 200, 200, 200}},
+		{name: "sale value", method: "PATCH", path: sale(""), need: "sale", body: static(map[string]any{"amount": "1250.00"}),
+			want: [nRoles]int{u, u, 200, n, 200, 200}},
+		{name: "lost reasons", method: "GET", path: fixed("/reports/lost-reasons"), want: [nRoles]int{u, u, 200, 200, 200, 200}},
+		{name: "notifications", method: "GET", path: fixed("/notifications"), need: "notification", want: [nRoles]int{u, u, 200, 200, 200, 200},
+			listed: func(f fixture) string { return f.notification }, in: [nRoles]bool{owner: true}},
+		{name: "read notifications", method: "POST", path: fixed("/notifications/read"),
+			body: func(_ *env, f fixture, _ role) any { return map[string]any{"ids": []string{f.notification}} },
+			need: "notification", want: [nRoles]int{u, u, 204, 204, 204, 204}},
+		{name: "saved filters", method: "GET", path: fixed("/me/filters"), need: "filter", want: [nRoles]int{u, u, 200, 200, 200, 200},
+			listed: func(f fixture) string { return f.filter }, in: [nRoles]bool{owner: true}},
+		{name: "save filter", method: "POST", path: fixed("/me/filters"), body: static(map[string]any{"name": "Mine", "query": "stage=new"}),
+			want: [nRoles]int{u, u, 201, 201, 201, 201}},
+		{name: "delete filter", method: "DELETE", path: func(f fixture) string { return "/me/filters/" + f.filter }, need: "filter",
+			want: [nRoles]int{u, u, 204, n, n, n}},
+		// A wrong current password: the right one would end the role's token for the rows after.
+		{name: "change password", method: "POST", path: fixed("/me/password"),
+			body: static(map[string]any{"current_password": "not the password", "new_password": "a long new password"}),
+			want: [nRoles]int{u, u, f, f, f, f}},
+		{name: "pipeline settings", method: "PATCH", path: fixed("/settings/pipeline"), body: static(map[string]any{"default_currency": "UAH"}),
+			want: [nRoles]int{u, u, f, f, f, 200}},
 		{name: "me", method: "GET", path: fixed("/me"), want: [nRoles]int{u, u, 200, 200, 200, 200}},
 		{name: "list users", method: "GET", path: fixed("/users"), want: [nRoles]int{u, u, f, f, f, 200}},
 		{name: "create user", method: "POST", path: fixed("/users"),
@@ -195,6 +256,30 @@ func TestRoleMatrix(t *testing.T) {
 					default:
 						fx.lead = e.createLead(e.mgr, map[string]any{"source": "partner", "business_domain": "first"}).ID
 					}
+					var item struct {
+						ID string `json:"id"`
+					}
+					switch row.need {
+					case "task":
+						e.must(201, "POST", "/leads/"+fx.lead+"/tasks", e.mgr.Token,
+							map[string]any{"title": "Fixture", "due_at": "2030-01-02T10:00:00Z"}).decode(t, &item)
+						fx.task = item.ID
+					case "filter":
+						e.must(201, "POST", "/me/filters", e.mgr.Token, map[string]any{"name": "Fixture", "query": "stage=new"}).decode(t, &item)
+						fx.filter = item.ID
+					case "notification":
+						l := e.createLead(e.senior, map[string]any{"source": "partner", "owner_id": e.mgr.ID})
+						var ns []struct {
+							ID     string `json:"id"`
+							LeadID string `json:"lead_id"`
+						}
+						e.must(200, "GET", "/notifications", e.mgr.Token, nil).decode(t, &ns)
+						for _, n := range ns {
+							if n.LeadID == l.ID {
+								fx.notification = n.ID
+							}
+						}
+					}
 					var body any
 					if row.body != nil {
 						body = row.body(e, fx, r)
@@ -214,7 +299,8 @@ func TestRoleMatrix(t *testing.T) {
 						problemOf(t, res, res.Status)
 						if res.Status == http.StatusNotFound {
 							// Not yours looks exactly like does not exist.
-							unknown := fixture{lead: "0190a3b2-1c4d-7e5f-8a9b-0c1d2e3f4a5b", sale: "0190a3b2-1c4d-7e5f-8a9b-0c1d2e3f4a5c", target: fx.target}
+							unknown := fixture{lead: "0190a3b2-1c4d-7e5f-8a9b-0c1d2e3f4a5b", sale: "0190a3b2-1c4d-7e5f-8a9b-0c1d2e3f4a5c",
+								task: "0190a3b2-1c4d-7e5f-8a9b-0c1d2e3f4a5d", filter: "0190a3b2-1c4d-7e5f-8a9b-0c1d2e3f4a5e", target: fx.target}
 							ref := e.do(row.method, row.path(unknown), tokens[r], body)
 							if diff := cmp.Diff(withoutRequestID(t, ref), withoutRequestID(t, res)); diff != "" || ref.Status != res.Status {
 								t.Errorf("%s: another's resource answers unlike an unknown one (-unknown +another's):\n%s", roleNames[r], diff)

@@ -17,14 +17,16 @@ import (
 // Problem is an RFC 9457 problem document with the service's extensions: a
 // machine-readable code, the invalid fields and the transfer blockers.
 type Problem struct {
-	Type      string           `json:"type" doc:"URI reference identifying the problem type"`
-	Title     string           `json:"title"`
-	Status    int              `json:"status"`
-	Detail    string           `json:"detail"`
-	Code      string           `json:"code" doc:"Machine-readable code, e.g. validation_failed, invalid_transition, transfer_blocked, lead_closed"`
-	Errors    []crm.FieldError `json:"errors,omitempty" doc:"The invalid fields, for validation errors"`
-	Blockers  []string         `json:"blockers,omitempty" doc:"Every unmet transfer condition, for transfer_blocked"`
-	RequestID string           `json:"request_id,omitempty"`
+	Type     string           `json:"type" doc:"URI reference identifying the problem type"`
+	Title    string           `json:"title"`
+	Status   int              `json:"status"`
+	Detail   string           `json:"detail"`
+	Code     string           `json:"code" doc:"Machine-readable code, e.g. validation_failed, invalid_transition, transfer_blocked, lead_closed"`
+	Errors   []crm.FieldError `json:"errors,omitempty" doc:"The invalid fields, for validation errors"`
+	Blockers []string         `json:"blockers,omitempty" doc:"Every unmet transfer condition, for transfer_blocked"`
+	// Duplicates are the open leads a new one looks like, for possible_duplicate.
+	Duplicates []DuplicateJSON `json:"duplicates,omitempty" doc:"The open leads the new one looks like (only those the user may see), for possible_duplicate"`
+	RequestID  string          `json:"request_id,omitempty"`
 
 	retryAfter time.Duration
 }
@@ -70,7 +72,28 @@ func problemFrom(ctx context.Context, err error) *Problem {
 		request.NoteError(ctx, e)
 	}
 	return &Problem{Type: problemType(e.Code), Title: http.StatusText(status), Status: status, Detail: e.Message,
-		Code: e.Code, Errors: e.Fields, Blockers: e.Blockers, RequestID: request.ID(ctx), retryAfter: e.RetryAfter}
+		Code: e.Code, Errors: e.Fields, Blockers: e.Blockers, Duplicates: duplicatesOut(e.Duplicates),
+		RequestID: request.ID(ctx), retryAfter: e.RetryAfter}
+}
+
+// DuplicateJSON is an open lead a new one looks like.
+type DuplicateJSON struct {
+	ID      string `json:"id" format:"uuid"`
+	Name    string `json:"name"`
+	Company string `json:"company"`
+	OwnerID string `json:"owner_id"`
+	Owner   string `json:"owner" doc:"The owner's name"`
+}
+
+func duplicatesOut(ds []crm.DuplicateLead) []DuplicateJSON {
+	if len(ds) == 0 {
+		return nil
+	}
+	out := make([]DuplicateJSON, len(ds))
+	for i, d := range ds {
+		out[i] = DuplicateJSON{ID: d.ID, Name: d.Name, Company: d.Company, OwnerID: d.OwnerID, Owner: d.Owner}
+	}
+	return out
 }
 
 // fieldOf turns a huma error location ("body.messages_count", "query.limit")

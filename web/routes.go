@@ -23,33 +23,53 @@ func addRoutes(mux *http.ServeMux, d Deps, m *metrics) {
 
 	register(api, users, "POST", "/auth/login", "Sign in and get a bearer token", handleLogin(d), public, errs(401, 422, 429))
 
-	register(api, leads, "POST", "/leads", "Create a lead", handleLeadCreate(d), created, errs(403, 413, 422))
+	register(api, leads, "POST", "/leads", "Create a lead (409 possible_duplicate when it looks like an open one)", handleLeadCreate(d), created, errs(403, 409, 413, 422))
+	// Fixed paths under /leads/ before the {id} ones (the mux prefers them anyway).
+	register(api, leads, "GET", "/leads/summary", "The leads board: count per stage, open leads without a next step", handleLeadSummary(d))
+	register(api, leads, "POST", "/leads/bulk", "Reassign or advance many leads, each on its own (senior managers and admins)", handleBulk(d), errs(403, 413, 422))
 	register(api, leads, "GET", "/leads", "List leads (keyset pagination: follow the Link rel=next header)", handleLeadList(d), errs(422))
 	register(api, leads, "GET", "/leads/{id}", "Get a lead", handleLeadGet(d), errs(404))
 	register(api, leads, "PATCH", "/leads/{id}", "Edit contact fields, business domain or owner", handleLeadUpdate(d), errs(403, 404, 409, 413, 422))
 	register(api, leads, "PATCH", "/leads/{id}/messages", "Set the number of communications", handleLeadMessages(d), errs(404, 409, 413, 422))
 	register(api, leads, "PATCH", "/leads/{id}/stage", "Move the lead one stage", handleLeadStage(d), errs(404, 409, 413, 422))
 	register(api, leads, "GET", "/leads/{id}/transfer-check", "Which transfer conditions are unmet", handleTransferCheck(d), errs(404))
-	register(api, leads, "POST", "/leads/{id}/transfer", "Transfer the lead to sales (creates the sale)", handleTransfer(d), created, errs(404, 409))
+	register(api, leads, "POST", "/leads/{id}/transfer", "Transfer the lead to sales (creates the sale), with the deal's value if known", handleTransfer(d), created, errs(404, 409, 413, 422))
 	register(api, leads, "GET", "/leads/{id}/sale", "The sale made from the lead", handleLeadSale(d), errs(404))
 	register(api, leads, "GET", "/leads/{id}/events", "Audit trail of the lead and its sale, oldest first", handleLeadEvents(d), errs(404))
+	register(api, work, "POST", "/leads/{id}/tasks", "Add a task (a next step) to the lead", handleTaskCreate(d), created, errs(404, 413, 422))
+	register(api, work, "GET", "/leads/{id}/tasks", "The lead's tasks, soonest due first", handleLeadTasks(d), errs(404))
+	register(api, work, "POST", "/leads/{id}/activities", "Log a call, email, meeting (each adds one to messages_count) or note", handleActivityCreate(d), created, errs(404, 409, 413, 422))
+	register(api, work, "GET", "/leads/{id}/activities", "The lead's activities, newest first", handleActivityList(d), errs(404))
 	register(api, ai, "POST", "/leads/{id}/analyze", "Ask the AI for an independent score (explicit only)", handleAnalyze(d), errs(404, 409, 502))
 	register(api, ai, "GET", "/leads/{id}/analyses", "Analysis log of the lead, newest first", handleAnalyses(d), errs(404))
 	register(api, ai, "GET", "/ai/quality", "How well the scores predicted outcomes: Brier, AUC, reliability bands (senior managers and admins)", handleQuality(d), errs(403, 422))
 	register(api, ai, "GET", "/ai/costs", "What the billed AI calls cost, by model (senior managers and admins)", handleCosts(d), errs(403, 422))
 
 	register(api, sales, "GET", "/sales", "List sales", handleSaleList(d), errs(422))
+	register(api, sales, "GET", "/sales/summary", "The sales board: count and value per stage and currency, and the forecast", handleSaleSummary(d))
 	register(api, sales, "GET", "/sales/{id}", "Get a sale", handleSaleGet(d), errs(404))
+	register(api, sales, "PATCH", "/sales/{id}", "Set the deal's value (not once it is paid or lost)", handleSaleValue(d), errs(404, 409, 413, 422))
 	register(api, sales, "PATCH", "/sales/{id}/stage", "Move the sale one stage", handleSaleStage(d), errs(404, 409, 413, 422))
 
 	register(api, users, "GET", "/me", "The signed-in user", handleMe(d))
 	register(api, users, "POST", "/me/logout-all", "Sign out everywhere: end every token of the signed-in user, this one included",
 		handleLogoutAll(d), noContent)
+	register(api, users, "POST", "/me/password", "Change your own password; every older token stops working", handlePassword(d), noContent, errs(403, 413, 422))
+	register(api, work, "GET", "/me/filters", "Your saved lead filters", handleFilterList(d))
+	register(api, work, "POST", "/me/filters", "Save a lead filter", handleFilterCreate(d), created, errs(409, 413, 422))
+	register(api, work, "DELETE", "/me/filters/{id}", "Delete one of your saved filters", handleFilterDelete(d), noContent, errs(404))
+	register(api, work, "GET", "/tasks", "Tasks, soonest due first: a manager's own; everyone's for senior managers and admins", handleTaskList(d), errs(422))
+	register(api, work, "PATCH", "/tasks/{id}", "Edit a task: title, due time, assignee, done", handleTaskUpdate(d), errs(404, 413, 422))
+	register(api, work, "DELETE", "/tasks/{id}", "Delete a task", handleTaskDelete(d), noContent, errs(404))
+	register(api, work, "GET", "/notifications", "Your notifications, newest first (kept 90 days)", handleNotifications(d), errs(422))
+	register(api, work, "POST", "/notifications/read", "Mark your notifications read (all of them without ids)", handleNotificationsRead(d), noContent, errs(413, 422))
+	register(api, users, "GET", "/reports/lost-reasons", "Lost leads by reason, most first", handleLostReasons(d))
 	register(api, users, "GET", "/users", "List users (admin)", handleUserList(d), errs(403))
 	register(api, users, "POST", "/users", "Create a user (admin)", handleUserCreate(d), created, errs(403, 409, 413, 422))
 	register(api, users, "PATCH", "/users/{id}", "Edit a user: name, role, active, password (admin)", handleUserUpdate(d), errs(403, 404, 409, 413, 422))
 	register(api, users, "GET", "/settings", "Settings: the business-domain catalog and the transfer threshold", handleSettingsGet(d))
 	register(api, users, "PATCH", "/settings", "Replace the business-domain catalog (admin)", handleSettingsUpdate(d), errs(403, 413, 422))
+	register(api, users, "PATCH", "/settings/pipeline", "Set the default currency and the lost reasons offered (admin)", handlePipelineSettings(d), errs(403, 413, 422))
 	register(api, users, "GET", "/audit", "The audit trail, newest first (senior managers and admins)", handleAudit(d), errs(403, 422))
 
 	describeNulls(api.OpenAPI())
@@ -65,6 +85,7 @@ const (
 	leads  = "leads"
 	ai     = "ai"
 	sales  = "sales"
+	work   = "work"
 	users  = "users"
 )
 
@@ -103,6 +124,7 @@ func newAPI(mux *http.ServeMux, d Deps) huma.API {
 	cfg.Tags = []*huma.Tag{
 		{Name: leads, Description: "Leads and their stages, the transfer to sales, the audit trail of a lead"},
 		{Name: ai, Description: "The AI's independent opinion: only on request, four facts only, every call logged"},
+		{Name: work, Description: "The day's work: tasks, the conversation, saved filters, notifications"},
 		{Name: sales, Description: "Deals made from transferred leads"},
 		{Name: users, Description: "Sign-in, users and roles, settings, the audit trail"},
 		{Name: health, Description: "Liveness and readiness for load balancers and orchestrators"},

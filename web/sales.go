@@ -11,6 +11,7 @@ import (
 type saleListInput struct {
 	Stage   string `query:"stage" enum:"new,kyc,agreement,paid,lost"`
 	OwnerID string `query:"owner_id" doc:"The owner of the sale's lead"`
+	Sort    string `query:"sort" doc:"created_at, updated_at, stage or amount; a leading - sorts descending. Default: newest first"`
 	Limit   int    `query:"limit" minimum:"1" maximum:"500" default:"50"`
 	Cursor  string `query:"cursor"`
 }
@@ -22,8 +23,12 @@ type saleListResponse struct {
 
 func handleSaleList(d Deps) func(context.Context, *saleListInput) (*saleListResponse, error) {
 	return func(ctx context.Context, in *saleListInput) (*saleListResponse, error) {
+		srt, err := crm.ParseSort(in.Sort, crm.SaleSortKeys)
+		if err != nil {
+			return nil, err
+		}
 		sales, next, err := d.Leads.Sales(ctx, crm.SaleFilter{Stage: crm.SaleStage(in.Stage),
-			OwnerID: in.OwnerID, After: in.Cursor, Limit: in.Limit})
+			OwnerID: in.OwnerID, Sort: srt, After: in.Cursor, Limit: in.Limit})
 		if err != nil {
 			return nil, err
 		}
@@ -31,7 +36,7 @@ func handleSaleList(d Deps) func(context.Context, *saleListInput) (*saleListResp
 		for i, s := range sales {
 			out.Body[i] = saleOut(s)
 		}
-		out.Link = nextLink("/sales", url.Values{"stage": {in.Stage}, "owner_id": {in.OwnerID},
+		out.Link = nextLink("/sales", url.Values{"stage": {in.Stage}, "owner_id": {in.OwnerID}, "sort": {in.Sort},
 			"limit": {strconv.Itoa(in.Limit)}}, next)
 		return out, nil
 	}

@@ -33,6 +33,9 @@ type Lead struct {
 	AIScoreCalibrated *float64   `json:"ai_score_calibrated" nullable:"true" doc:"The score under the calibration of its prompt version; null until 120 outcomes of it exist"`
 	AIFactors         []Factor   `json:"ai_factors" doc:"How each of the four facts moves the score (the baseline's view; see docs/AI.md); empty when not analyzed"`
 	AIStale           bool       `json:"ai_stale" doc:"The lead changed (source, stage, messages_count or has_business_domain) since its analysis"`
+	LostReason        string     `json:"lost_reason" required:"false" doc:"Why it was lost; \"\" otherwise"`
+	OpenTasks         int        `json:"open_tasks" required:"false" doc:"Tasks not done yet"`
+	NoNextStep        bool       `json:"no_next_step" required:"false" doc:"Open, with no open task"`
 	CreatedAt         time.Time  `json:"created_at"`
 	UpdatedAt         time.Time  `json:"updated_at"`
 }
@@ -48,6 +51,7 @@ func leadOut(l *crm.Lead) Lead {
 	out := Lead{ID: l.ID, Source: string(l.Source), Stage: string(l.Stage), BusinessDomain: optional(l.BusinessDomain),
 		HasBusinessDomain: l.HasBusinessDomain(), MessagesCount: l.MessagesCount, Name: l.Name, Email: l.Email,
 		Phone: l.Phone, Company: l.Company, Note: l.Note, OwnerID: optional(l.OwnerID),
+		LostReason: l.LostReason, OpenTasks: l.OpenTasks, NoNextStep: l.NoNextStep(),
 		CreatedAt: l.CreatedAt, UpdatedAt: l.UpdatedAt, AIFactors: []Factor{}}
 	if a := l.AI; a != nil {
 		rec := string(a.Recommendation)
@@ -67,13 +71,20 @@ type Sale struct {
 	LeadID        string    `json:"lead_id" format:"uuid"`
 	Stage         string    `json:"stage" enum:"new,kyc,agreement,paid,lost"`
 	TransferredBy *string   `json:"transferred_by" nullable:"true" format:"uuid"`
+	Amount        *string   `json:"amount" nullable:"true" required:"false" doc:"The deal's value, a decimal string (\"1250.00\"); null until set"`
+	Currency      *string   `json:"currency" nullable:"true" required:"false" doc:"ISO 4217; null until a value is set"`
 	CreatedAt     time.Time `json:"created_at"`
 	UpdatedAt     time.Time `json:"updated_at"`
 }
 
 func saleOut(s *crm.Sale) Sale {
-	return Sale{ID: s.ID, LeadID: s.LeadID, Stage: string(s.Stage), TransferredBy: optional(s.TransferredBy),
+	out := Sale{ID: s.ID, LeadID: s.LeadID, Stage: string(s.Stage), TransferredBy: optional(s.TransferredBy),
 		CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt}
+	if s.HasValue() {
+		amount, currency := s.Amount.Format(s.Currency), s.Currency
+		out.Amount, out.Currency = &amount, &currency
+	}
+	return out
 }
 
 // Event is the JSON form of an audit-trail entry.
