@@ -297,6 +297,18 @@ type leadPageData struct {
 	Final    bool
 	CanMove  bool
 	Track    []step
+	// The conversation, and what its form may log (notes only on a closed lead).
+	Activities    []activityView
+	ActivityKinds []crm.ActivityKind
+	LostReasons   []string // offered when the lead is lost
+	Currency      string   // the default currency of a transfer's value
+}
+
+// activityView is one line of the conversation on the lead page.
+type activityView struct {
+	When      time.Time
+	Who, Text string
+	Kind      crm.ActivityKind
 }
 
 // step is one stage of the pipeline strip on the lead page.
@@ -391,6 +403,21 @@ func (a *App) showLead(w http.ResponseWriter, r *http.Request, v *view, form *le
 		d.Events = append(d.Events, eventView{When: e.CreatedAt, Who: actorName(v, people, e.ActorID), Text: describeEvent(v.L, e, namer(v, people))})
 	}
 	d.Track = track(l.Stage, reached)
+	acts, err := svc.Leads.Activities(ctx, id)
+	if err != nil {
+		a.fail(w, r, v, err)
+		return
+	}
+	for _, act := range acts {
+		d.Activities = append(d.Activities, activityView{When: act.At, Who: actorName(v, people, act.ActorID), Text: act.Text, Kind: act.Kind})
+	}
+	d.ActivityKinds = crm.ActivityKinds
+	if d.Final {
+		d.ActivityKinds = []crm.ActivityKind{crm.ActivityNote}
+	}
+	// Without the settings the lists are empty and the forms still work.
+	d.LostReasons, _ = svc.Leads.LostReasonOptions(ctx)
+	d.Currency, _ = svc.Leads.DefaultCurrency(ctx)
 	v.Title, v.Nav, v.Data = leadTitle(l), "leads", d
 	a.render(w, r, v, "lead", status)
 }
@@ -552,7 +579,11 @@ func (a *App) leadIncrement(w http.ResponseWriter, r *http.Request, v *view) {
 
 func (a *App) leadStage(w http.ResponseWriter, r *http.Request, v *view) {
 	to := r.PostFormValue("stage")
-	_, err := a.deps.Leads.MoveLead(r.Context(), r.PathValue("id"), crm.LeadStage(to))
+	c := crm.StageChange{Stage: crm.LeadStage(to)}
+	if c.Stage == crm.LeadLost { // the reason field is only for a loss
+		c.LostReason = r.PostFormValue("lost_reason")
+	}
+	_, err := a.deps.Leads.ChangeStage(r.Context(), r.PathValue("id"), c)
 	a.afterLeadAction(w, r, v, err, v.L.T("flash.stage_moved", v.L.TOr("lead_stage."+to, to)))
 }
 
@@ -568,12 +599,24 @@ func (a *App) leadAnalyze(w http.ResponseWriter, r *http.Request, v *view) {
 }
 
 func (a *App) leadTransfer(w http.ResponseWriter, r *http.Request, v *view) {
-	sale, err := a.deps.Leads.Transfer(r.Context(), r.PathValue("id"))
+	var value crm.DealValue
+	// No amount typed is no value: the prefilled currency alone is none.
+	if amount := strings.TrimSpace(r.PostFormValue("amount")); amount != "" {
+		value = crm.DealValue{Amount: amount, Currency: r.PostFormValue("currency")}
+	}
+	sale, err := a.deps.Leads.TransferDeal(r.Context(), r.PathValue("id"), value)
 	if err == nil {
 		a.redirect(w, r, "/app/sales/"+sale.ID, ok(v.L.T("flash.transferred")))
 		return
 	}
 	a.afterLeadAction(w, r, v, err, "")
+}
+
+// leadActivity logs a call, email, meeting or note on the lead.
+func (a *App) leadActivity(w http.ResponseWriter, r *http.Request, v *view) {
+	kind := crm.ActivityKind(r.PostFormValue("kind"))
+	_, err := a.deps.Leads.LogActivity(r.Context(), r.PathValue("id"), crm.ActivityInput{Kind: kind, Text: r.PostFormValue("text")})
+	a.afterLeadAction(w, r, v, err, v.L.T("flash.activity_logged", v.L.TOr("activity."+string(kind), string(kind))))
 }
 
 // leadOwner reassigns the lead (senior managers and admins; the service

@@ -156,6 +156,7 @@ func (a *App) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("POST /app/leads/{id}/analyze", a.form(a.signedIn(a.leadAnalyze)))
 	mux.HandleFunc("POST /app/leads/{id}/transfer", a.form(a.signedIn(a.leadTransfer)))
 	mux.HandleFunc("POST /app/leads/{id}/owner", a.form(a.signedIn(a.leadOwner)))
+	mux.HandleFunc("POST /app/leads/{id}/activities", a.form(a.signedIn(a.leadActivity)))
 
 	mux.HandleFunc("GET /app/sales", a.page(a.signedIn(a.salesPage)))
 	mux.HandleFunc("GET /app/sales/board", a.page(a.signedIn(a.salesBoardPage)))
