@@ -153,3 +153,13 @@ func DBUnavailable(cause error) *Error {
 func DBNotMigrated(cause error) *Error {
 	return Unavailable(CodeDBUnavailable, "the database migrations are pending", time.Second, cause)
 }
+
+// ErrorCode returns the machine-readable code of err ("" for an error that is
+// not a *Error).
+func ErrorCode(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return ""
+}

@@ -162,6 +162,9 @@ func migrationVersions(fsys fs.FS) ([]int64, error) {
 // River's writes with the store's.
 func (db *DB) Writer() *sql.DB { return db.w }
 
+// Reader returns the pool of read connections (for its metrics).
+func (db *DB) Reader() *sql.DB { return db.r }
+
 // Close closes both pools.
 func (db *DB) Close() error {
 	db.dropStmts()

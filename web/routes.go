@@ -11,7 +11,7 @@ import (
 )
 
 // addRoutes lists the whole HTTP surface of the API in one place.
-func addRoutes(mux *http.ServeMux, d Deps, m *metrics) {
+func addRoutes(mux *http.ServeMux, d Deps) {
 	api := newAPI(mux, d)
 
 	// Health and description: no authentication.
@@ -19,7 +19,6 @@ func addRoutes(mux *http.ServeMux, d Deps, m *metrics) {
 	register(api, health, "GET", "/readyz", "Readiness: database reachable, migrations applied", handleReadyz(d), public)
 	mux.Handle("GET /docs", handleDocs())
 	mux.Handle("GET /docs/", handleDocs())
-	mux.Handle("GET /metrics", m)
 
 	register(api, users, "POST", "/auth/login", "Sign in and get a bearer token", handleLogin(d), public, errs(401, 422, 429))
 

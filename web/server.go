@@ -14,6 +14,7 @@ import (
 
 	"github.com/crmleads/crm"
 	"github.com/crmleads/crm/auth"
+	"github.com/crmleads/crm/internal/metrics"
 	"github.com/crmleads/crm/internal/request"
 )
 
@@ -28,6 +29,9 @@ type Deps struct {
 	CORSOrigins []string
 	// Pages mounts extra handlers (the web app) on the same mux.
 	Pages func(mux *http.ServeMux)
+	// Metrics records every request; nil records nothing. It is served on
+	// a listener of its own (cmd/crmleads), never on this handler.
+	Metrics *metrics.Set
 }
 
 // NewServer returns the HTTP handler of the whole service: the JSON API, its
@@ -37,8 +41,7 @@ func NewServer(d Deps) http.Handler {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
 	mux := http.NewServeMux()
-	m := newMetrics()
-	addRoutes(mux, d, m)
+	addRoutes(mux, d)
 	if d.Pages != nil {
 		d.Pages(mux)
 	}
@@ -46,7 +49,7 @@ func NewServer(d Deps) http.Handler {
 	h = sameSlash(h)
 	h = cors(d.CORSOrigins, h)
 	h = securityHeaders(h)
-	h = observe(d.Logger, m, h)
+	h = observe(d.Logger, d.Metrics, h)
 	return h
 }
 
@@ -84,7 +87,7 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // observe gives every request an id (kept from X-Request-Id when sane), turns
 // a panic into a 500 problem, writes one access-log line and counts the
 // request under its route pattern.
-func observe(log *slog.Logger, m *metrics, next http.Handler) http.Handler {
+func observe(log *slog.Logger, m *metrics.Set, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := r.Header.Get("X-Request-Id")
@@ -110,7 +113,11 @@ func observe(log *slog.Logger, m *metrics, next http.Handler) http.Handler {
 				pattern = "unmatched"
 			}
 			d := time.Since(start)
-			m.observe(pattern, sw.status, d)
+			status := sw.status
+			if status == 0 {
+				status = http.StatusOK
+			}
+			m.ObserveRequest(pattern, r.Method, status, d)
 			attrs := []any{"request_id", id, "method", r.Method, "path", r.URL.Path, "route", pattern,
 				"status", sw.status, "bytes", sw.bytes, "duration_ms", float64(d.Microseconds()) / 1000}
 			if ri.Actor != "" {

@@ -17,6 +17,7 @@ import (
 // optional .env file in the working directory (the environment wins).
 type config struct {
 	Addr          string
+	MetricsAddr   string
 	DatabaseURL   string
 	AI            ai.Config
 	MinScore      float64
@@ -53,6 +54,7 @@ func envWithDotenv(getenv func(string) string) (func(string) string, error) {
 func loadConfig(getenv func(string) string) (config, error) {
 	c := config{
 		Addr:          or(getenv("CRM_ADDR"), ":8000"),
+		MetricsAddr:   getenv("CRM_METRICS_ADDR"),
 		DatabaseURL:   or(getenv("DATABASE_URL"), "sqlite:data/crm-leads.db"),
 		AdminEmail:    getenv("CRM_ADMIN_EMAIL"),
 		AdminPassword: getenv("CRM_ADMIN_PASSWORD"),

@@ -6,6 +6,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/base64"
 	"errors"
 	"flag"
@@ -23,6 +24,7 @@ import (
 	"github.com/crmleads/crm"
 	"github.com/crmleads/crm/ai"
 	"github.com/crmleads/crm/auth"
+	"github.com/crmleads/crm/internal/metrics"
 	"github.com/crmleads/crm/jobs"
 	"github.com/crmleads/crm/postgres"
 	"github.com/crmleads/crm/sqlite"
@@ -128,10 +130,15 @@ func newLogger(cfg config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-func newService(cfg config, st crm.Store) (*crm.Services, error) {
+// newService wires the domain services; ms, when given, records every AI call.
+func newService(cfg config, st crm.Store, ms ...*metrics.Set) (*crm.Services, error) {
+	var scorer crm.Scorer
 	scorer, err := ai.New(cfg.AI)
 	if err != nil {
 		return nil, fmt.Errorf("AI: %w", err)
+	}
+	if len(ms) > 0 {
+		scorer = ms[0].Scorer(scorer)
 	}
 	return crm.NewServices(crm.Config{Store: st, Scorer: scorer, Hasher: auth.Bcrypt{Cost: cfg.BcryptCost},
 		MinScore: cfg.MinScore, Domains: cfg.Domains}), nil
@@ -143,7 +150,9 @@ func serve(ctx context.Context, cfg config, st migratingStore, log *slog.Logger)
 	if err := st.Migrate(ctx, "up", io.Discard); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	svc, err := newService(cfg, st)
+	ms := metrics.New()
+	registerDB(ms, st)
+	svc, err := newService(cfg, st, ms)
 	if err != nil {
 		return err
 	}
@@ -162,7 +171,7 @@ func serve(ctx context.Context, cfg config, st migratingStore, log *slog.Logger)
 		return fmt.Errorf("web app: %w", err)
 	}
 	deps := web.Deps{Services: svc, Tokens: tokens, Logger: log, Version: version,
-		CORSOrigins: cfg.CORSOrigins, Pages: app.Mount}
+		CORSOrigins: cfg.CORSOrigins, Pages: app.Mount, Metrics: ms}
 	srv := &http.Server{
 		Addr:              cfg.Addr,
 		Handler:           web.NewServer(deps),
@@ -190,8 +199,27 @@ func serve(ctx context.Context, cfg config, st migratingStore, log *slog.Logger)
 	}
 	log.Info("listening", "addr", ln.Addr().String(), "database", dbKind(cfg.DatabaseURL),
 		"ai_provider", aiProvider(cfg.AI), "version", version)
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
+	// Metrics have a listener of their own, kept off the public port; none
+	// without CRM_METRICS_ADDR.
+	var msrv *http.Server
+	if cfg.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			srv.Close()
+			return fmt.Errorf("CRM_METRICS_ADDR: %w", err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", ms.Handler())
+		msrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		log.Info("metrics listening", "addr", mln.Addr().String())
+		go func() {
+			if err := msrv.Serve(mln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errc <- fmt.Errorf("metrics listener: %w", err)
+			}
+		}()
+	}
 	select {
 	case err := <-errc:
 		return err
@@ -206,6 +234,9 @@ func serve(ctx context.Context, cfg config, st migratingStore, log *slog.Logger)
 	jobsStopped := make(chan error, 1)
 	go func() { jobsStopped <- engine.Stop(sctx) }()
 	err = srv.Shutdown(sctx)
+	if msrv != nil {
+		_ = msrv.Shutdown(sctx)
+	}
 	if jerr := <-jobsStopped; jerr != nil {
 		log.Warn("job engine stop", "err", jerr)
 	}
@@ -334,4 +365,26 @@ func healthcheck(ctx context.Context, getenv func(string) string) error {
 		return fmt.Errorf("not ready: %s", resp.Status)
 	}
 	return nil
+}
+
+// registerDB exports the connection pools of st to the metrics.
+func registerDB(ms *metrics.Set, st crm.Store) {
+	fromSQL := func(db *sql.DB) func() metrics.DBStats {
+		return func() metrics.DBStats {
+			s := db.Stats()
+			return metrics.DBStats{Open: s.OpenConnections, InUse: s.InUse, Idle: s.Idle,
+				Max: s.MaxOpenConnections, WaitCount: s.WaitCount, WaitDuration: s.WaitDuration}
+		}
+	}
+	switch db := st.(type) {
+	case *postgres.DB:
+		ms.RegisterDB("postgres", func() metrics.DBStats {
+			s := db.Pool().Stat()
+			return metrics.DBStats{Open: int(s.TotalConns()), InUse: int(s.AcquiredConns()), Idle: int(s.IdleConns()),
+				Max: int(s.MaxConns()), WaitCount: s.EmptyAcquireCount(), WaitDuration: s.EmptyAcquireWaitTime()}
+		})
+	case *sqlite.DB:
+		ms.RegisterDB("sqlite_writer", fromSQL(db.Writer()))
+		ms.RegisterDB("sqlite_reader", fromSQL(db.Reader()))
+	}
 }

@@ -478,3 +478,43 @@ func TestSetPasswordWhileRunning(t *testing.T) {
 		})
 	}
 }
+
+// TestMetricsListener: with CRM_METRICS_ADDR the Prometheus metrics are served
+// there — requests by route, method and status, the pool, AI calls with tokens
+// and cost — and not on the public port; without it there is no listener.
+func TestMetricsListener(t *testing.T) {
+	for _, kind := range testdb.Kinds {
+		t.Run(kind, func(t *testing.T) {
+			maddr := freeAddr(t)
+			p := start(t, map[string]string{"DATABASE_URL": testdb.URL(t, kind), "CRM_METRICS_ADDR": maddr,
+				"CRM_ADMIN_EMAIL": "boss@example.com", "CRM_ADMIN_PASSWORD": "boss password"})
+			admin := login(t, p.base, "boss@example.com", "boss password")
+			var lead struct{ ID string }
+			admin.must(201, "POST", "/leads", map[string]any{"source": "partner"}, &lead)
+			admin.must(200, "POST", "/leads/"+lead.ID+"/analyze", nil, nil) // the baseline scorer
+			admin.must(404, "GET", "/leads/"+crm.NewID(), nil, nil)
+			if resp, _ := admin.do("GET", "/metrics", nil); resp.StatusCode != http.StatusNotFound {
+				t.Errorf("public /metrics = %d, want 404", resp.StatusCode)
+			}
+			resp, err := http.Get("http://" + maddr + "/metrics")
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			body := string(b)
+			for _, want := range []string{
+				`crm_http_request_duration_seconds_count{method="POST",route="POST /leads",status="201"} 1`,
+				`crm_http_request_duration_seconds_count{method="GET",route="GET /leads/{id}",status="404"} 1`,
+				`crm_ai_call_duration_seconds_count{model="baseline-v1",outcome="ok",provider="baseline"} 1`,
+				`crm_ai_tokens_total{direction="input",model="baseline-v1"} 0`,
+				`crm_db_connections_open{pool=`,
+				`go_goroutines `,
+			} {
+				if !strings.Contains(body, want) {
+					t.Errorf("metrics lack %s", want)
+				}
+			}
+		})
+	}
+}
