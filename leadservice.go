@@ -305,9 +305,13 @@ func (s *LeadService) ChangeStage(ctx context.Context, id string, c StageChange)
 		if c.LostReason != "" {
 			e.Data = map[string]any{"lost_reason": c.LostReason}
 		}
+		from := l.Stage
 		l.Stage, l.LostReason = c.Stage, c.LostReason
 		if c.Stage == LeadLost { // an analyzed lead lost before any sale: a negative outcome
 			if err := s.recordOutcome(ctx, tx, l, false); err != nil {
+				return nil, err
+			}
+			if err := emitWebhooks(ctx, tx, leadWebhook(WebhookLeadLost, a, l, "", string(from), string(c.Stage), e.CreatedAt)); err != nil {
 				return nil, err
 			}
 		}
@@ -383,6 +387,10 @@ func (s *LeadService) TransferDeal(ctx context.Context, id string, v DealValue) 
 		}
 		if currency != "" {
 			e.Data["amount"], e.Data["currency"] = amount.Format(currency), currency
+		}
+		if err := emitWebhooks(ctx, tx, leadWebhook(WebhookLeadTransferred, a, l, sale.ID, string(l.Stage),
+			string(LeadTransferred), e.CreatedAt)); err != nil {
+			return nil, err
 		}
 		l.Stage = LeadTransferred
 		return e, nil
@@ -484,6 +492,19 @@ func (s *LeadService) MoveSale(ctx context.Context, id string, to SaleStage) (*S
 		}
 		e := s.event(a, ActionSaleStage, nil)
 		e.LeadID, e.SaleID, e.From, e.To = sale.LeadID, sale.ID, string(sale.Stage), string(to)
+		hook := func(t string) *WebhookEvent {
+			return leadWebhook(t, a, &Lead{ID: sale.LeadID}, sale.ID, string(sale.Stage), string(to), e.CreatedAt)
+		}
+		hooks := []*WebhookEvent{hook(WebhookSaleStageChanged)}
+		switch to {
+		case SalePaid:
+			hooks = append(hooks, hook(WebhookSalePaid))
+		case SaleLost:
+			hooks = append(hooks, hook(WebhookSaleLost))
+		}
+		if err := emitWebhooks(ctx, tx, hooks...); err != nil {
+			return err
+		}
 		sale.Stage, sale.UpdatedAt = to, s.timestamp()
 		if err := tx.UpdateSale(ctx, sale); err != nil {
 			return err

@@ -27,7 +27,9 @@ type Config struct {
 	// MonthlyBudgetUSD pauses batch work once the calendar month's AI calls
 	// cost this much (0 = no budget); single analyses still run.
 	MonthlyBudgetUSD float64
-	Now              func() time.Time
+	// Webhooks configures webhook deliveries (the sender, the schedule).
+	Webhooks WebhookConfig
+	Now      func() time.Time
 }
 
 // Services are the three services of the domain, split where their
@@ -39,6 +41,7 @@ type Services struct {
 	Users    *UserService
 	Leads    *LeadService
 	Analyses *AnalysisService
+	Webhooks *WebhookService
 	store    Store
 }
 
@@ -56,6 +59,7 @@ func NewServices(cfg Config) *Services {
 		Users:    newUserService(b, cfg.Hasher),
 		Leads:    leads,
 		Analyses: newAnalysisService(leads, cfg.Scorer, cfg.MaxConcurrentAI, cfg.AIQueueWait, cfg.MonthlyBudgetUSD),
+		Webhooks: newWebhookService(b, cfg.Webhooks),
 		store:    cfg.Store,
 	}
 }

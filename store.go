@@ -102,6 +102,15 @@ type Store interface {
 	// matching f, one entry per model, ordered by model.
 	AnalysisCosts(ctx context.Context, f CostFilter) ([]ModelCost, error)
 
+	// Subscriptions returns every webhook subscription, oldest first.
+	Subscriptions(ctx context.Context) ([]*Subscription, error)
+	Subscription(ctx context.Context, id string) (*Subscription, error)
+	WebhookEvent(ctx context.Context, id string) (*WebhookEvent, error)
+	Delivery(ctx context.Context, id string) (*Delivery, error)
+	// Deliveries returns up to f.Limit deliveries of f.SubscriptionID,
+	// newest first (by id).
+	Deliveries(ctx context.Context, f DeliveryFilter) ([]*Delivery, error)
+
 	// Ping checks that the database answers and the migrations are applied.
 	Ping(ctx context.Context) error
 	Close() error
@@ -164,6 +173,22 @@ type Tx interface {
 	// InsertLoginAttempt records an attempt; it may forget that email's
 	// attempts older than a day.
 	InsertLoginAttempt(ctx context.Context, a *LoginAttempt) error
+
+	// LockSubscription reads a webhook subscription and locks it.
+	LockSubscription(ctx context.Context, id string) (*Subscription, error)
+	InsertSubscription(ctx context.Context, s *Subscription) error
+	// UpdateSubscription writes every field of s.
+	UpdateSubscription(ctx context.Context, s *Subscription) error
+	// DeleteSubscription removes s and its deliveries.
+	DeleteSubscription(ctx context.Context, id string) error
+	InsertWebhookEvent(ctx context.Context, e *WebhookEvent) error
+	// InsertDelivery inserts d unless its event already has a delivery to
+	// its subscription, and reports whether it did; ENOTFOUND when the
+	// subscription is gone.
+	InsertDelivery(ctx context.Context, d *Delivery) (bool, error)
+	LockDelivery(ctx context.Context, id string) (*Delivery, error)
+	// UpdateDelivery writes status, run, attempts and next attempt of d.
+	UpdateDelivery(ctx context.Context, d *Delivery) error
 
 	// Enqueue adds background jobs in this transaction: they exist if and
 	// only if the transaction commits, and none runs before it has.

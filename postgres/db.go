@@ -116,6 +116,17 @@ func (db *DB) CountJobs(ctx context.Context, kind string) (int, error) {
 	return n, classify("count jobs", err, "")
 }
 
+// JobArgs returns the JSON arguments of River's jobs of a kind, oldest first
+// (for tests and tools).
+func (db *DB) JobArgs(ctx context.Context, kind string) ([][]byte, error) {
+	rows, err := db.pool.Query(ctx, `SELECT args FROM river_job WHERE kind = $1 ORDER BY id`, kind)
+	if err != nil {
+		return nil, classify("job args", err, "")
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[[]byte])
+	return out, classify("job args", err, "")
+}
+
 // Pool returns the underlying pool (for benchmarks and tools).
 func (db *DB) Pool() *pgxpool.Pool { return db.pool }
 

@@ -485,3 +485,13 @@ func (db *DB) CountJobs(ctx context.Context, kind string) (int, error) {
 	err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM river_job WHERE kind = ?`, kind).Scan(&n)
 	return n, mapErr("count jobs", "", err)
 }
+
+// JobArgs returns the JSON arguments of River's jobs of a kind, oldest first
+// (for tests and tools).
+func (db *DB) JobArgs(ctx context.Context, kind string) ([][]byte, error) {
+	return queryAll(ctx, db, "job args", func(r scanner) ([]byte, error) {
+		var b []byte
+		err := r.Scan(&b)
+		return b, err
+	}, `SELECT json(args) FROM river_job WHERE kind = ? ORDER BY id`, kind)
+}

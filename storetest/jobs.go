@@ -13,6 +13,8 @@ import (
 // engine's jobs of a kind, whatever their state.
 type JobCounter interface {
 	CountJobs(ctx context.Context, kind string) (int, error)
+	// JobArgs returns the JSON arguments of the jobs of a kind, oldest first.
+	JobArgs(ctx context.Context, kind string) ([][]byte, error)
 }
 
 // testJob is a job kind no worker handles: the stores insert it like any.

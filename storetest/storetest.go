@@ -37,6 +37,7 @@ func Run(t *testing.T, open func(t *testing.T) crm.Store) {
 		{"Errors", errorTests},
 		{"Pipeline", pipelineTests},
 		{"Jobs", jobTests},
+		{"Webhooks", webhookTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
@@ -63,6 +64,7 @@ type bundle struct {
 	svc    *crm.Services
 	scorer *Scorer
 	clock  *Clock
+	sender *Sender
 
 	admin, senior, mgr, mgr2 *crm.User
 }
@@ -75,8 +77,9 @@ var Start = time.Date(2026, 3, 14, 15, 9, 26, 535897932, time.FixedZone("EET", 2
 func setup(t *testing.T, open func(t *testing.T) crm.Store) *bundle {
 	t.Helper()
 	st := open(t)
-	b := &bundle{st: st, scorer: NewScorer(), clock: NewClock(Start)}
-	b.svc = crm.NewServices(crm.Config{Store: st, Scorer: b.scorer, Hasher: Hasher{}, Domains: Domains, Now: b.clock.Now})
+	b := &bundle{st: st, scorer: NewScorer(), clock: NewClock(Start), sender: &Sender{}}
+	b.svc = crm.NewServices(crm.Config{Store: st, Scorer: b.scorer, Hasher: Hasher{}, Domains: Domains, Now: b.clock.Now,
+		Webhooks: crm.WebhookConfig{Sender: b.sender, Schedule: TestSchedule, Rand: func() float64 { return 0.5 }}})
 	sys := crm.WithActor(context.Background(), crm.System)
 	mk := func(email string, role crm.Role) *crm.User {
 		u, err := b.svc.Users.CreateUser(sys, crm.UserInput{Email: email, Name: string(role) + " " + email, Role: role, Password: "password-" + email})

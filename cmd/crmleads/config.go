@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/crmleads/crm"
 	"github.com/crmleads/crm/ai"
+	"github.com/crmleads/crm/jobs"
 )
 
 // config is the service's configuration, read from the environment and an
@@ -30,6 +32,13 @@ type config struct {
 	LogFormat     string
 	LogLevel      string
 	BcryptCost    int
+
+	// Webhooks and the job engine.
+	WebhookAllowPrivate bool
+	TelegramAPI         string
+	WebhookSchedule     []time.Duration
+	JobTimeout          time.Duration
+	JobRescueAfter      time.Duration
 }
 
 // envWithDotenv returns a getenv that falls back to the .env file's values.
@@ -124,6 +133,37 @@ func loadConfig(getenv func(string) string) (config, error) {
 	case "debug", "info", "warn", "error":
 	default:
 		return c, fmt.Errorf("CRM_LOG_LEVEL: %q is not debug, info, warn or error", c.LogLevel)
+	}
+	switch v := getenv("CRM_WEBHOOK_ALLOW_PRIVATE"); v {
+	case "", "false":
+	case "true":
+		c.WebhookAllowPrivate = true
+	default:
+		return c, fmt.Errorf("CRM_WEBHOOK_ALLOW_PRIVATE: %q is not true or false", v)
+	}
+	c.TelegramAPI = getenv("CRM_TELEGRAM_API_URL")
+	if c.TelegramAPI != "" {
+		if u, err := url.Parse(c.TelegramAPI); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return c, fmt.Errorf("CRM_TELEGRAM_API_URL: %q is not an http(s) URL", c.TelegramAPI)
+		}
+	}
+	if v := getenv("CRM_WEBHOOK_SCHEDULE"); v != "" {
+		for _, f := range list(v) {
+			d, err := time.ParseDuration(f)
+			if err != nil || d < 0 {
+				return c, fmt.Errorf("CRM_WEBHOOK_SCHEDULE: %q is not a list of durations like 0s,5s,5m", v)
+			}
+			c.WebhookSchedule = append(c.WebhookSchedule, d)
+		}
+	}
+	if c.JobTimeout, err = duration(getenv, "CRM_JOB_TIMEOUT", jobs.DefaultJobTimeout); err != nil {
+		return c, err
+	}
+	if c.JobRescueAfter, err = duration(getenv, "CRM_JOB_RESCUE_AFTER", jobs.DefaultRescueAfter); err != nil {
+		return c, err
+	}
+	if c.JobRescueAfter <= c.JobTimeout {
+		return c, fmt.Errorf("CRM_JOB_RESCUE_AFTER: must be longer than CRM_JOB_TIMEOUT (%s)", c.JobTimeout)
 	}
 	c.BcryptCost = 0
 	if v := getenv("CRM_BCRYPT_COST"); v != "" {

@@ -30,6 +30,7 @@ import (
 	"github.com/crmleads/crm/sqlite"
 	"github.com/crmleads/crm/ui"
 	"github.com/crmleads/crm/web"
+	"github.com/crmleads/crm/webhook"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -140,8 +141,11 @@ func newService(cfg config, st crm.Store, ms ...*metrics.Set) (*crm.Services, er
 	if len(ms) > 0 {
 		scorer = ms[0].Scorer(scorer)
 	}
+	sender := webhook.New(webhook.Config{AllowPrivate: cfg.WebhookAllowPrivate, TelegramAPI: cfg.TelegramAPI})
 	return crm.NewServices(crm.Config{Store: st, Scorer: scorer, Hasher: auth.Bcrypt{Cost: cfg.BcryptCost},
-		MinScore: cfg.MinScore, Domains: cfg.Domains}), nil
+		MinScore: cfg.MinScore, Domains: cfg.Domains,
+		Webhooks: crm.WebhookConfig{Sender: sender, AllowPrivate: cfg.WebhookAllowPrivate, Schedule: cfg.WebhookSchedule},
+	}), nil
 }
 
 func serve(ctx context.Context, cfg config, st migratingStore, log *slog.Logger) error {
@@ -186,7 +190,8 @@ func serve(ctx context.Context, cfg config, st migratingStore, log *slog.Logger)
 	if err != nil {
 		return fmt.Errorf("CRM_ADDR: %w", err)
 	}
-	engine, err := newEngine(st, jobs.Config{Logger: log})
+	engine, err := newEngine(st, jobs.Config{Logger: log, Webhooks: svc.Webhooks,
+		JobTimeout: cfg.JobTimeout, RescueAfter: cfg.JobRescueAfter})
 	if err != nil {
 		ln.Close()
 		return err
