@@ -194,3 +194,18 @@ type Tx interface {
 	// only if the transaction commits, and none runs before it has.
 	Enqueue(ctx context.Context, jobs ...JobArgs) error
 }
+
+// Bulk is a load of rows written together by a BulkLoader: leads with their
+// analyses, sales and outcomes. No events are written for them.
+type Bulk struct {
+	Leads    []*Lead
+	Analyses []*AnalysisRecord
+	Sales    []*Sale
+	Outcomes []*Outcome
+}
+
+// BulkLoader is a store that can load many rows at once (COPY on
+// PostgreSQL), for the demo seed. The load is one transaction.
+type BulkLoader interface {
+	BulkLoad(ctx context.Context, b *Bulk) error
+}

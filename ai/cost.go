@@ -1,5 +1,15 @@
 package ai
 
+// PricesChecked is the date the price table below was last compared with a
+// published list: DESIGN.md §3's prices for claude-haiku-5-5 and
+// claude-opus-4-6 (that comparison was made on this date; the live price page
+// could not be read from the build machine, so re-check it when you edit).
+const PricesChecked = "2026-12-01"
+
+// BatchDiscount is what a call through the Message Batches API costs,
+// relative to the list price: half.
+const BatchDiscount = 0.5
+
 // price is what a model costs, in US dollars per million tokens.
 type price struct{ Input, Output float64 }
 
@@ -26,4 +36,9 @@ func cost(model string, inputTokens, outputTokens int) float64 {
 		return 0
 	}
 	return (float64(inputTokens)*p.Input + float64(outputTokens)*p.Output) / 1e6
+}
+
+// BatchCost is cost for a call made through the Message Batches API.
+func BatchCost(model string, inputTokens, outputTokens int) float64 {
+	return cost(model, inputTokens, outputTokens) * BatchDiscount
 }

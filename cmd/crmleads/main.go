@@ -50,6 +50,7 @@ const usage = `usage:
   crmleads migrate up|down|status       manage the schema
   crmleads user add --email E --role R [--name N]   add a user; the password is read from stdin
   crmleads user set-password --email E  set a user's password (read from stdin); works while the service runs
+  crmleads demo seed --leads N [--seed S] [--force]   fill the database with demo data (docs/AI.md, "Demo data")
   crmleads healthcheck                  exit 0 when the local server is ready (for container health checks)
   crmleads version`
 
@@ -67,7 +68,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	if cmd == "healthcheck" {
 		return healthcheck(ctx, getenv)
 	}
-	if cmd != "serve" && cmd != "migrate" && cmd != "user" {
+	if cmd != "serve" && cmd != "migrate" && cmd != "user" && cmd != "demo" {
 		return fmt.Errorf("unknown command %q\n%s", cmd, usage)
 	}
 	getenv, err := envWithDotenv(getenv)
@@ -96,6 +97,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			return fmt.Errorf("migrate: %w", err)
 		}
 		return userCommand(ctx, args[2:], st, cfg, stdin, stdout)
+	case "demo":
+		if err := st.Migrate(ctx, "up", io.Discard); err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+		return demoCommand(ctx, args[2:], st, cfg, log, stdout)
 	}
 	return serve(ctx, cfg, st, log)
 }
