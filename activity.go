@@ -59,7 +59,9 @@ func (s *LeadService) LogActivity(ctx context.Context, leadID string, in Activit
 	if !in.Kind.Valid() {
 		fe = append(fe, FieldError{Field: "kind", Message: "must be one of call, email, meeting, note"})
 	}
-	if utf8.RuneCountInString(in.Text) > MaxNoteText {
+	if !ValidText(in.Text) {
+		fe = checkText(fe, "text", &in.Text)
+	} else if utf8.RuneCountInString(in.Text) > MaxNoteText {
 		fe = append(fe, FieldError{Field: "text", Message: "must be at most 5000 characters"})
 	} else if in.Kind == ActivityNote && in.Text == "" {
 		fe = append(fe, FieldError{Field: "text", Message: "a note needs text"})

@@ -170,14 +170,18 @@ func (u LeadUpdate) Empty() bool {
 func checkContact(fe []FieldError, name, email, phone, company, note *string) []FieldError {
 	short := map[string]*string{"name": name, "email": email, "phone": phone, "company": company}
 	for _, f := range []string{"name", "email", "phone", "company"} {
-		if v := short[f]; v != nil && utf8.RuneCountInString(*v) > MaxShortText {
+		if v := short[f]; v != nil && !ValidText(*v) {
+			fe = checkText(fe, f, v)
+		} else if v != nil && utf8.RuneCountInString(*v) > MaxShortText {
 			fe = append(fe, FieldError{Field: f, Message: "must be at most 200 characters"})
 		}
 	}
-	if note != nil && utf8.RuneCountInString(*note) > MaxNoteText {
+	if note != nil && !ValidText(*note) {
+		fe = checkText(fe, "note", note)
+	} else if note != nil && utf8.RuneCountInString(*note) > MaxNoteText {
 		fe = append(fe, FieldError{Field: "note", Message: "must be at most 5000 characters"})
 	}
-	if email != nil && *email != "" {
+	if email != nil && *email != "" && ValidText(*email) {
 		if a, err := mail.ParseAddress(*email); err != nil || a.Address != *email {
 			fe = append(fe, FieldError{Field: "email", Message: "must be an email address like name@example.com"})
 		}
@@ -216,6 +220,7 @@ func (in *LeadInput) Validate(domains []string) error {
 	if !in.Source.Valid() {
 		fe = append(fe, FieldError{Field: "source", Message: "must be one of scanner, partner, manual"})
 	}
+	fe = checkText(fe, "business_domain", &in.BusinessDomain)
 	if in.BusinessDomain != "" && !slices.Contains(domains, in.BusinessDomain) {
 		fe = append(fe, FieldError{Field: "business_domain", Message: "must be one of " + strings.Join(domains, ", ")})
 	}
@@ -232,7 +237,8 @@ func (in *LeadInput) Validate(domains []string) error {
 // Validate checks the update against the catalog of business domains.
 func (u *LeadUpdate) Validate(domains []string) error {
 	var fe []FieldError
-	if u.BusinessDomain != nil && !slices.Contains(domains, *u.BusinessDomain) {
+	fe = checkText(fe, "business_domain", u.BusinessDomain)
+	if u.BusinessDomain != nil && ValidText(*u.BusinessDomain) && !slices.Contains(domains, *u.BusinessDomain) {
 		fe = append(fe, FieldError{Field: "business_domain", Message: "must be one of " + strings.Join(domains, ", ") + ", or null to clear"})
 	}
 	fe = checkContact(fe, u.Name, u.Email, u.Phone, u.Company, u.Note)

@@ -110,6 +110,11 @@ func (s *LeadService) Leads(ctx context.Context, f LeadFilter) ([]*Lead, string,
 		return nil, "", err
 	}
 	f.Q = strings.TrimSpace(f.Q)
+	if err := CheckText("q", f.Q); err != nil {
+		// A NUL would match every lead on SQLite and fail on PostgreSQL:
+		// refused alike, not answered with zero or all matches.
+		return nil, "", err
+	}
 	return page(f.Limit, func(n int) ([]*Lead, error) {
 		f.Limit = n
 		return s.store.Leads(ctx, f)
@@ -290,6 +295,9 @@ func (s *LeadService) ChangeStage(ctx context.Context, id string, c StageChange)
 		return nil, Invalid(FieldError{Field: "stage", Message: "must be one of new, contacted, qualified, transferred, lost"})
 	}
 	c.LostReason = strings.TrimSpace(c.LostReason)
+	if err := CheckText("lost_reason", c.LostReason); err != nil {
+		return nil, err
+	}
 	if c.LostReason != "" && c.Stage != LeadLost {
 		return nil, Invalid(FieldError{Field: "lost_reason", Message: "is given only with the stage lost"})
 	}

@@ -362,6 +362,9 @@ func (s *LeadService) SetPipelineSettings(ctx context.Context, p PipelineSetting
 		reasons := make([]string, 0, len(p.LostReasons))
 		for _, r := range p.LostReasons {
 			r = strings.TrimSpace(r)
+			if !ValidText(r) {
+				return Invalid(FieldError{Field: "lost_reasons", Message: "each reason " + MsgBadText})
+			}
 			if r == "" || utf8.RuneCountInString(r) > 100 || slices.Contains(reasons, r) {
 				return Invalid(FieldError{Field: "lost_reasons", Message: "each reason must be 1 to 100 characters, listed once"})
 			}

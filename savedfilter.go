@@ -41,7 +41,10 @@ func (s *LeadService) SaveFilter(ctx context.Context, name, query string) (*Save
 	}
 	name = strings.TrimSpace(name)
 	var fe []FieldError
-	if n := utf8.RuneCountInString(name); n == 0 || n > 100 {
+	fe = checkText(fe, "query", &query)
+	if !ValidText(name) {
+		fe = checkText(fe, "name", &name)
+	} else if n := utf8.RuneCountInString(name); n == 0 || n > 100 {
 		fe = append(fe, FieldError{Field: "name", Message: "must be 1 to 100 characters"})
 	}
 	vals, err := url.ParseQuery(strings.TrimPrefix(query, "?"))

@@ -49,6 +49,8 @@ func CheckDomains(in []string) ([]string, error) {
 	for _, d := range in {
 		d = strings.TrimSpace(d)
 		switch {
+		case !ValidText(d):
+			return nil, bad("each domain " + MsgBadText)
 		case d == "" || utf8.RuneCountInString(d) > MaxDomainLength:
 			return nil, bad(fmt.Sprintf("each domain must be 1 to %d characters", MaxDomainLength))
 		case strings.ContainsFunc(d, func(r rune) bool { return !unicode.IsPrint(r) }):

@@ -170,8 +170,12 @@ type Tx interface {
 	// first. Two transactions locking one email run one after the other, the
 	// second seeing what the first wrote, on every replica.
 	LockLoginAttempts(ctx context.Context, email string, since time.Time) ([]*LoginAttempt, error)
-	// InsertLoginAttempt records an attempt; it may forget that email's
-	// attempts older than a day.
+	// LockClientAttempts takes the sign-in lock of a client address (taken
+	// after the email's, never before) and returns the attempts from it at or
+	// after since, oldest first: failed ones and those still being checked.
+	LockClientAttempts(ctx context.Context, client string, since time.Time) ([]*LoginAttempt, error)
+	// InsertLoginAttempt records an attempt; it may forget that email's and
+	// that client's attempts older than a day.
 	InsertLoginAttempt(ctx context.Context, a *LoginAttempt) error
 
 	// LockSubscription reads a webhook subscription and locks it.

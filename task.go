@@ -63,7 +63,9 @@ type TaskFilter struct {
 }
 
 func checkTitle(fe []FieldError, title string) []FieldError {
-	if n := utf8.RuneCountInString(title); n == 0 || n > MaxShortText {
+	if !ValidText(title) {
+		fe = checkText(fe, "title", &title)
+	} else if n := utf8.RuneCountInString(title); n == 0 || n > MaxShortText {
 		fe = append(fe, FieldError{Field: "title", Message: "must be 1 to 200 characters"})
 	}
 	return fe

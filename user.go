@@ -50,6 +50,7 @@ type User struct {
 type LoginAttempt struct {
 	ID     string
 	Email  string // normalized
+	Client string // the client address (ClientFrom), "" when unknown
 	At     time.Time
 	Failed bool // the check ended and failed; false while it runs
 }
@@ -77,6 +78,9 @@ const MinPasswordLength = 10
 func NormalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 
 func checkPassword(fe []FieldError, p string) []FieldError {
+	if !ValidText(p) {
+		return checkText(fe, "password", &p)
+	}
 	if n := utf8.RuneCountInString(p); n < MinPasswordLength || n > 200 {
 		fe = append(fe, FieldError{Field: "password", Message: "must be 10 to 200 characters"})
 	}
@@ -86,6 +90,7 @@ func checkPassword(fe []FieldError, p string) []FieldError {
 // Validate checks a new user.
 func (in *UserInput) Validate() error {
 	var fe []FieldError
+	fe = checkText(fe, "name", &in.Name)
 	if a, err := mail.ParseAddress(in.Email); err != nil || a.Address != in.Email || len(in.Email) > MaxShortText {
 		fe = append(fe, FieldError{Field: "email", Message: "must be an email address like name@example.com"})
 	}
@@ -105,6 +110,7 @@ func (in *UserInput) Validate() error {
 // Validate checks an edit of a user.
 func (u *UserUpdate) Validate() error {
 	var fe []FieldError
+	fe = checkText(fe, "name", u.Name)
 	if u.Name != nil && utf8.RuneCountInString(*u.Name) > MaxShortText {
 		fe = append(fe, FieldError{Field: "name", Message: "must be at most 200 characters"})
 	}

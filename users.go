@@ -5,12 +5,69 @@ import (
 	"time"
 )
 
-// Sign-in throttling: after MaxLoginFailures failed attempts for one email
-// within LoginWindow, further attempts are refused until the window passes.
+// Sign-in throttling, two limits kept in the database so they hold across
+// replicas, and never a server-side sleep: a refused attempt is answered at
+// once with ETOOMANY and the wait in RetryAfter.
+//
+// Per email: after MaxLoginFailures attempts in a row (each within
+// LoginWindow of the next), the email is locked for FirstLockout after the
+// last one, and each further failure doubles the lock, up to LoginWindow.
+// Nothing is compared while it is locked, so a lockout costs an attacker as
+// much as it costs the owner, who waits 30 s after the first lockout.
+//
+// Per client address: more than MaxClientFailures attempts from one client
+// within LoginWindow are refused, whatever the email, so spraying passwords
+// across accounts is slowed too. Successful sign-ins do not count.
 const (
-	MaxLoginFailures = 5
-	LoginWindow      = 15 * time.Minute
+	MaxLoginFailures  = 5
+	FirstLockout      = 30 * time.Second
+	LoginWindow       = 15 * time.Minute
+	MaxClientFailures = 20
 )
+
+// loginLookback is how far back the per-email streak is read: the store
+// keeps attempts for a day.
+const loginLookback = 24 * time.Hour
+
+// EmailLockout returns how long an email with the given attempts (oldest
+// first) is still locked at now; zero or less means an attempt may be made.
+// The streak is the newest attempts each within LoginWindow of the next (and
+// the newest within LoginWindow of now); a streak of MaxLoginFailures locks
+// for FirstLockout after its last attempt, each further one doubles it, up to
+// LoginWindow.
+func EmailLockout(past []*LoginAttempt, now time.Time) time.Duration {
+	n, last := 0, now
+	for i := len(past) - 1; i >= 0; i-- {
+		if last.Sub(past[i].At) > LoginWindow {
+			break
+		}
+		n, last = n+1, past[i].At
+	}
+	if n < MaxLoginFailures {
+		return 0
+	}
+	lock := LoginWindow
+	if k := n - MaxLoginFailures; k < 10 { // 30 s << 5 already exceeds the window
+		lock = min(FirstLockout<<k, LoginWindow)
+	}
+	return past[len(past)-1].At.Add(lock).Sub(now)
+}
+
+type clientKey struct{}
+
+// WithClient returns ctx carrying the address of the client making the
+// request, as the web layer determined it (the peer, or the address a
+// trusted proxy forwarded); the sign-in limit counts attempts per client.
+func WithClient(ctx context.Context, addr string) context.Context {
+	return context.WithValue(ctx, clientKey{}, addr)
+}
+
+// ClientFrom returns the client address of ctx, "" when there is none (the
+// command line, tests).
+func ClientFrom(ctx context.Context) string {
+	s, _ := ctx.Value(clientKey{}).(string)
+	return s
+}
 
 func requireAdmin(ctx context.Context) (Actor, error) {
 	a, err := actor(ctx)
@@ -171,20 +228,39 @@ func (s *UserService) UpdateUser(ctx context.Context, id string, up UserUpdate) 
 // began; attempts still running then keep counting.
 func (s *UserService) Authenticate(ctx context.Context, email, password string) (*User, error) {
 	email = NormalizeEmail(email)
+	if fe := checkText(nil, "email", &email); fe != nil {
+		return nil, Invalid(fe...)
+	}
+	if fe := checkText(nil, "password", &password); fe != nil {
+		return nil, Invalid(fe...)
+	}
 	now := s.timestamp()
-	attempt := &LoginAttempt{ID: NewID(), Email: email, At: now}
+	client := ClientFrom(ctx)
+	attempt := &LoginAttempt{ID: NewID(), Email: email, Client: client, At: now}
 	var forgiven []string
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		past, err := tx.LockLoginAttempts(ctx, email, now.Add(-LoginWindow))
+		// The email's lock first, then the client's: every transaction takes
+		// them in this order, so two cannot wait on each other.
+		past, err := tx.LockLoginAttempts(ctx, email, now.Add(-loginLookback))
 		if err != nil {
 			return err
 		}
-		if n := len(past); n >= MaxLoginFailures {
-			// The window frees a place when the oldest attempt that keeps
-			// the count at the limit leaves it.
-			wait := max(past[n-MaxLoginFailures].At.Add(LoginWindow).Sub(now), time.Second)
-			return &Error{Kind: ETOOMANY, Code: CodeTooManyAttempts, RetryAfter: wait,
+		if wait := EmailLockout(past, now); wait > 0 {
+			return &Error{Kind: ETOOMANY, Code: CodeTooManyAttempts, RetryAfter: max(wait, time.Second),
 				Message: "too many failed sign-ins for this email; try again later"}
+		}
+		if client != "" {
+			recent, err := tx.LockClientAttempts(ctx, client, now.Add(-LoginWindow))
+			if err != nil {
+				return err
+			}
+			if n := len(recent); n >= MaxClientFailures {
+				// A place frees when the oldest attempt that keeps the count
+				// at the limit leaves the window.
+				wait := recent[n-MaxClientFailures].At.Add(LoginWindow).Sub(now)
+				return &Error{Kind: ETOOMANY, Code: CodeTooManyAttempts, RetryAfter: max(wait, time.Second),
+					Message: "too many failed sign-ins from this address; try again later"}
+			}
 		}
 		for _, p := range past {
 			if p.Failed {

@@ -590,23 +590,40 @@ func (t *tx) CountActiveAdmins(ctx context.Context) (int, error) {
 // lock on the attempt rows could not serialize the first attempts, which
 // find no row to lock.)
 func (t *tx) LockLoginAttempts(ctx context.Context, email string, since time.Time) ([]*crm.LoginAttempt, error) {
+	return t.loginAttempts(ctx, "crm.login:", `SELECT id, client, at, failed FROM login_attempts
+		WHERE email = $1 AND at >= $2 ORDER BY at, id`, email, since, func(a *crm.LoginAttempt, other string) {
+		a.Email, a.Client = email, other
+	})
+}
+
+// LockClientAttempts is LockLoginAttempts for a client address, under a lock
+// of its own (taken after the email's).
+func (t *tx) LockClientAttempts(ctx context.Context, client string, since time.Time) ([]*crm.LoginAttempt, error) {
+	return t.loginAttempts(ctx, "crm.login-client:", `SELECT id, email, at, failed FROM login_attempts
+		WHERE client = $1 AND at >= $2 ORDER BY at, id`, client, since, func(a *crm.LoginAttempt, other string) {
+		a.Email, a.Client = other, client
+	})
+}
+
+func (t *tx) loginAttempts(ctx context.Context, lock, query, key string, since time.Time, set func(a *crm.LoginAttempt, other string)) ([]*crm.LoginAttempt, error) {
 	q, err := t.conn(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := q.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('crm.login:' || $1, 0))`, email); err != nil {
+	if _, err := q.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1 || $2, 0))`, lock, key); err != nil {
 		return nil, classify("lock login attempts", err, "")
 	}
-	rows, err := q.Query(ctx, `SELECT id, at, failed FROM login_attempts WHERE email = $1 AND at >= $2 ORDER BY at, id`,
-		email, since)
+	rows, err := q.Query(ctx, query, key, since)
 	if err != nil {
 		return nil, classify("lock login attempts", err, "")
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*crm.LoginAttempt, error) {
-		a := &crm.LoginAttempt{Email: email}
-		if err := r.Scan(&a.ID, &a.At, &a.Failed); err != nil {
+		a := &crm.LoginAttempt{}
+		var other string
+		if err := r.Scan(&a.ID, &other, &a.At, &a.Failed); err != nil {
 			return nil, err
 		}
+		set(a, other)
 		a.At = a.At.UTC()
 		return a, nil
 	})
@@ -616,16 +633,18 @@ func (t *tx) LockLoginAttempts(ctx context.Context, email string, since time.Tim
 	return out, nil
 }
 
-// InsertLoginAttempt also prunes the email's attempts older than a day, in the
-// same statement, so the table stays small without a sweeper.
+// InsertLoginAttempt also prunes the email's (and the client's) attempts
+// older than a day, in the same statement, so the table stays small without
+// a sweeper.
 func (t *tx) InsertLoginAttempt(ctx context.Context, a *crm.LoginAttempt) error {
 	if err := checkIDs("id", a.ID); err != nil {
 		return err
 	}
 	t.write("insert login attempt", "", `WITH old AS (
-			DELETE FROM login_attempts WHERE email = $2 AND at < $4
+			DELETE FROM login_attempts WHERE (email = $2 OR ($3 <> '' AND client = $3)) AND at < $5
 		)
-		INSERT INTO login_attempts (id, email, at) VALUES ($1, $2, $3)`, a.ID, a.Email, a.At, a.At.Add(-24*time.Hour))
+		INSERT INTO login_attempts (id, email, client, at) VALUES ($1, $2, $3, $4)`,
+		a.ID, a.Email, a.Client, a.At, a.At.Add(-24*time.Hour))
 	return nil
 }
 

@@ -21,9 +21,11 @@ const (
 	qUserUpd      = `UPDATE users SET name = ?, role = ?, active = ?, password_hash = ?, token_version = ?, updated_at = ? WHERE id = ?`
 	qActiveAdmins = `SELECT count(*) FROM users WHERE role = 'admin' AND active = 1`
 
-	qAttempts      = `SELECT id, at, failed FROM login_attempts WHERE email = ? AND at >= ? ORDER BY at, id`
-	qAttemptIns    = `INSERT INTO login_attempts (id, email, at) VALUES (?, ?, ?)`
+	qAttempts      = `SELECT id, client, at, failed FROM login_attempts WHERE email = ? AND at >= ? ORDER BY at, id`
+	qClientTries   = `SELECT id, email, at, failed FROM login_attempts WHERE client = ? AND at >= ? ORDER BY at, id`
+	qAttemptIns    = `INSERT INTO login_attempts (id, email, client, at) VALUES (?, ?, ?, ?)`
 	qAttemptPrune  = `DELETE FROM login_attempts WHERE email = ? AND at < ?`
+	qClientPrune   = `DELETE FROM login_attempts WHERE client = ? AND at < ?`
 	qAttemptFail   = `UPDATE login_attempts SET failed = 1 WHERE id = ?`
 	qAttemptDelete = `DELETE FROM login_attempts WHERE id IN (SELECT value FROM json_each(?))`
 	qSettingIns    = `INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`
@@ -33,7 +35,7 @@ const (
 
 // txQueries are the statements Tx runs, prepared ahead by prepareTx.
 var txQueries = []string{qLead, qLeadIns, qLeadUpd, qSale, qSaleIns, qSaleUpd, qEventIns, qAnalysisIns,
-	qUser, qUserIns, qUserUpd, qActiveAdmins, qAttempts, qAttemptIns, qAttemptPrune, qOutcomeIns}
+	qUser, qUserIns, qUserUpd, qActiveAdmins, qAttempts, qClientTries, qAttemptIns, qAttemptPrune, qClientPrune, qOutcomeIns}
 
 func scanUser(r scanner) (*crm.User, error) {
 	var (
@@ -124,14 +126,28 @@ func (t *tx) CountActiveAdmins(ctx context.Context) (int, error) {
 // write transaction holds the database's one write lock (BEGIN IMMEDIATE), so
 // it is already serialized against every other attempt.
 func (t *tx) LockLoginAttempts(ctx context.Context, email string, since time.Time) ([]*crm.LoginAttempt, error) {
+	return t.loginAttempts(ctx, qAttempts, email, since, func(a *crm.LoginAttempt, other string) {
+		a.Email, a.Client = email, other
+	})
+}
+
+// LockClientAttempts reads the client's attempts since the given time, under
+// the same one write lock.
+func (t *tx) LockClientAttempts(ctx context.Context, client string, since time.Time) ([]*crm.LoginAttempt, error) {
+	return t.loginAttempts(ctx, qClientTries, client, since, func(a *crm.LoginAttempt, other string) {
+		a.Email, a.Client = other, client
+	})
+}
+
+func (t *tx) loginAttempts(ctx context.Context, query, key string, since time.Time, set func(a *crm.LoginAttempt, other string)) ([]*crm.LoginAttempt, error) {
 	var (
 		rows *sql.Rows
 		err  error
 	)
-	if s := t.stmt(ctx, qAttempts); s != nil {
-		rows, err = s.QueryContext(ctx, email, fmtTime(since))
+	if s := t.stmt(ctx, query); s != nil {
+		rows, err = s.QueryContext(ctx, key, fmtTime(since))
 	} else {
-		rows, err = t.tx.QueryContext(ctx, qAttempts, email, fmtTime(since))
+		rows, err = t.tx.QueryContext(ctx, query, key, fmtTime(since))
 	}
 	if err != nil {
 		return nil, mapErr("lock login attempts", "", err)
@@ -139,15 +155,16 @@ func (t *tx) LockLoginAttempts(ctx context.Context, email string, since time.Tim
 	defer rows.Close()
 	var out []*crm.LoginAttempt
 	for rows.Next() {
-		a := &crm.LoginAttempt{Email: email}
-		var at string
+		a := &crm.LoginAttempt{}
+		var at, other string
 		var failed int64
-		if err := rows.Scan(&a.ID, &at, &failed); err != nil {
+		if err := rows.Scan(&a.ID, &other, &at, &failed); err != nil {
 			return nil, mapErr("lock login attempts", "", err)
 		}
 		if a.At, err = parseTime(at); err != nil {
 			return nil, mapErr("lock login attempts", "", err)
 		}
+		set(a, other)
 		a.Failed = failed != 0
 		out = append(out, a)
 	}
@@ -158,13 +175,18 @@ func (t *tx) LockLoginAttempts(ctx context.Context, email string, since time.Tim
 // lock-out window.
 const loginAttemptKeep = 24 * time.Hour
 
-// InsertLoginAttempt records an attempt and forgets that email's attempts
-// older than a day, so the table stays small without a sweeper.
+// InsertLoginAttempt records an attempt and forgets that email's (and that
+// client's) attempts older than a day, so the table stays small without a sweeper.
 func (t *tx) InsertLoginAttempt(ctx context.Context, a *crm.LoginAttempt) error {
 	if err := t.exec(ctx, qAttemptPrune, a.Email, fmtTime(a.At.Add(-loginAttemptKeep))); err != nil {
 		return mapErr("prune login attempts", "", err)
 	}
-	return mapErr("insert login attempt", "", t.exec(ctx, qAttemptIns, a.ID, a.Email, fmtTime(a.At)))
+	if a.Client != "" {
+		if err := t.exec(ctx, qClientPrune, a.Client, fmtTime(a.At.Add(-loginAttemptKeep))); err != nil {
+			return mapErr("prune login attempts", "", err)
+		}
+	}
+	return mapErr("insert login attempt", "", t.exec(ctx, qAttemptIns, a.ID, a.Email, a.Client, fmtTime(a.At)))
 }
 
 // FailLoginAttempt marks an attempt as failed.

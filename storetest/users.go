@@ -368,6 +368,7 @@ var userTests = []test{
 	}},
 	{"ThrottleBurstWrong", func(t *testing.T, b *bundle) {
 		// 100 parallel wrong guesses: 5 are checked, 95 refused unchecked.
+		b.clock.SetStep(time.Millisecond) // they arrive together
 		g := newGate(100)
 		svc := b.usersWith(g)
 		errs := parallel(g.n, func(int) error {
@@ -387,6 +388,7 @@ var userTests = []test{
 		// while 99 wrong guesses arrive: 4 of them are checked with it, 95
 		// are refused, and its success forgives none of the 4 (they were
 		// running when it began).
+		b.clock.SetStep(time.Millisecond) // they arrive together
 		g := newGate(100)
 		svc := b.usersWith(g)
 		right := make(chan error, 1)

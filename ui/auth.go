@@ -1,10 +1,14 @@
 package ui
 
 import (
+	"errors"
 	"net/http"
 	"slices"
+	"strconv"
+	"time"
 
 	"github.com/crmleads/crm"
+	"github.com/crmleads/crm/internal/request"
 )
 
 type loginData struct {
@@ -35,6 +39,7 @@ func (a *App) loginSubmit(w http.ResponseWriter, r *http.Request, v *view) {
 		var tok string
 		if tok, err = a.deps.Tokens.Issue(u.ID, u.TokenVersion); err == nil {
 			http.SetCookie(w, a.cookie(r, sessionCookie, tok, int(a.deps.Tokens.TTL().Seconds())))
+			a.newCSRF(w, r)
 			a.redirect(w, r, next, nil)
 			return
 		}
@@ -46,13 +51,15 @@ func (a *App) loginSubmit(w http.ResponseWriter, r *http.Request, v *view) {
 	case crm.ETOOMANY:
 		msg = v.L.T("login.too_many")
 	case crm.EINTERNAL:
-		a.log.Error("sign in", "error", err)
+		a.logInternal(r, "sign in", err)
 	}
 	v.Title = v.L.T("login.title")
 	v.Data = loginData{Email: email, Next: next, Error: msg}
-	status := http.StatusUnauthorized
-	if crm.ErrorKind(err) == crm.ETOOMANY {
-		status = http.StatusTooManyRequests
+	// The status of the error's kind, as the API's (an outage is not a 401).
+	status := request.Status(err)
+	var e *crm.Error
+	if errors.As(err, &e) && e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int((e.RetryAfter+time.Second-1)/time.Second)))
 	}
 	a.render(w, r, v, "login", status)
 }

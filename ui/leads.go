@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -138,7 +139,7 @@ func (a *App) leadsPage(w http.ResponseWriter, r *http.Request, v *view) {
 	leads, next, err := a.deps.Leads.Leads(r.Context(), crm.LeadFilter{Stage: crm.LeadStage(d.Stage),
 		Source: crm.Source(d.Source), OwnerID: owner, Q: d.Q, After: q.Get("cursor"), Limit: listPageSize})
 	if err != nil {
-		if crm.IsKind(err, crm.EINVALID) { // a stale or hand-made cursor: start again
+		if badCursor(err) { // a stale or hand-made cursor: start again
 			v.Flash = bad(a.explain(v.L, err))
 			leads, next, err = a.deps.Leads.Leads(r.Context(), crm.LeadFilter{Limit: listPageSize})
 		}
@@ -653,4 +654,12 @@ func withCurrent(domains []string, current string) []string {
 		return domains
 	}
 	return append(slices.Clone(domains), current)
+}
+
+// badCursor reports whether err refuses the list's cursor only (a stale or
+// hand-made one, which the list answers by starting again); any other invalid
+// input, such as a NUL in q, is the error page's 422.
+func badCursor(err error) bool {
+	var e *crm.Error
+	return errors.As(err, &e) && e.Kind == crm.EINVALID && len(e.Fields) == 1 && e.Fields[0].Field == "cursor"
 }

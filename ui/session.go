@@ -172,6 +172,13 @@ func (a *App) csrfToken(w http.ResponseWriter, r *http.Request) string {
 	if c, err := r.Cookie(csrfCookie); err == nil && len(c.Value) == 43 {
 		return c.Value
 	}
+	return a.newCSRF(w, r)
+}
+
+// newCSRF sets a fresh CSRF cookie. Sign-in calls it too: a token planted
+// before sign-in (by someone who could set a cookie for the site) stops
+// working once the victim signs in.
+func (a *App) newCSRF(w http.ResponseWriter, r *http.Request) string {
 	b := make([]byte, 32)
 	_, _ = rand.Read(b)
 	tok := base64.RawURLEncoding.EncodeToString(b)
@@ -240,6 +247,17 @@ func statusKey(status int) string {
 // fail turns an error from the service into a friendly page: not found and
 // forbidden get their pages, a lost session goes to sign-in, anything else is
 // explained in the user's language (internal causes go to the log only).
+// logInternal logs an internal error at ERROR, unless the client has gone:
+// then the failure is the cancelled context's, the access log notes it (as
+// 499) and no alert should fire.
+func (a *App) logInternal(r *http.Request, msg string, err error) {
+	request.NoteError(r.Context(), err)
+	if r.Context().Err() != nil {
+		return
+	}
+	a.log.Error(msg, "error", err, "request_id", request.ID(r.Context()), "path", r.URL.Path)
+}
+
 func (a *App) fail(w http.ResponseWriter, r *http.Request, v *view, err error) {
 	status := request.Status(err) // the same table as the API's problems
 	switch status {
@@ -252,7 +270,7 @@ func (a *App) fail(w http.ResponseWriter, r *http.Request, v *view, err error) {
 	}
 	var e *crm.Error
 	if !errors.As(err, &e) || e.Kind == crm.EINTERNAL {
-		a.log.Error("page", "error", err, "request_id", request.ID(r.Context()), "path", r.URL.Path)
+		a.logInternal(r, "page", err)
 	}
 	if e != nil && e.RetryAfter > 0 { // an outage or a throttle: say when to come back
 		w.Header().Set("Retry-After", strconv.Itoa(int((e.RetryAfter+time.Second-1)/time.Second)))

@@ -5,6 +5,7 @@ import (
 	"embed"
 	"io/fs"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/crmleads/crm"
@@ -75,6 +76,12 @@ func handleDocs() http.Handler {
 			w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
 			_, _ = w.Write([]byte(docsInit))
 		default:
+			// A missing asset is a problem document like every other 404
+			// outside the pages, not the file server's plain text.
+			if _, err := fs.Stat(sub, strings.TrimPrefix(r.URL.Path, "/docs/")); err != nil {
+				writeProblem(w, r, notFoundRoute)
+				return
+			}
 			w.Header().Set("Cache-Control", "public, max-age=86400")
 			files.ServeHTTP(w, r)
 		}

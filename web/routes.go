@@ -107,6 +107,7 @@ func newAPI(mux *http.ServeMux, d Deps) huma.API {
 	cfg.DocsPath = ""     // served by handleDocs from embedded assets, not a CDN
 	cfg.SchemasPath = ""
 	cfg.OpenAPIPath = "/openapi"
+	cfg.Formats = map[string]huma.Format{"application/json": strictJSON, "json": strictJSON}
 	cfg.Info.Description = "Leads move new → contacted → qualified; an explicit AI analysis scores them; " +
 		"a person transfers qualified, analyzed leads (score ≥ threshold) to sales, where a deal moves " +
 		"new → kyc → agreement → paid (or lost). Errors are RFC 9457 problem documents with a `code`."
@@ -129,8 +130,15 @@ func newAPI(mux *http.ServeMux, d Deps) huma.API {
 		{Name: health, Description: "Liveness and readiness for load balancers and orchestrators"},
 	}
 	api := humago.New(mux, cfg)
-	api.UseMiddleware(authenticate(api, d), rejectNulls(api))
+	api.UseMiddleware(noStore, authenticate(api, d), rejectNulls(api))
 	return api
+}
+
+// noStore marks every API answer as not to be kept by any cache: lead data
+// is personal, and a shared or browser cache must not hold it.
+func noStore(hctx huma.Context, next func(huma.Context)) {
+	hctx.SetHeader("Cache-Control", "no-store")
+	next(hctx)
 }
 
 // register adds one operation; its id is derived from method and path, and

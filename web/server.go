@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -32,6 +33,10 @@ type Deps struct {
 	// Metrics records every request; nil records nothing. It is served on
 	// a listener of its own (cmd/crmleads), never on this handler.
 	Metrics *metrics.Set
+	// TrustedProxies are the proxies whose X-Forwarded-For is believed when
+	// telling which client a request comes from (request.ClientAddr); empty:
+	// the peer address is the client.
+	TrustedProxies []netip.Prefix
 }
 
 // NewServer returns the HTTP handler of the whole service: the JSON API, its
@@ -49,7 +54,7 @@ func NewServer(d Deps) http.Handler {
 	h = sameSlash(h)
 	h = cors(d.CORSOrigins, h)
 	h = securityHeaders(h)
-	h = observe(d.Logger, d.Metrics, h)
+	h = observe(d.Logger, d.Metrics, d.TrustedProxies, h)
 	return h
 }
 
@@ -84,10 +89,16 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// observe gives every request an id (kept from X-Request-Id when sane), turns
-// a panic into a 500 problem, writes one access-log line and counts the
-// request under its route pattern.
-func observe(log *slog.Logger, m *metrics.Set, next http.Handler) http.Handler {
+// StatusClientClosed is what the access log and the metrics record for a
+// request whose client went away before it was answered (nginx's 499): not a
+// server error, whatever the handler made of its cancelled context, so a
+// client that hangs up cannot poison error-rate alerts.
+const StatusClientClosed = 499
+
+// observe gives every request an id (kept from X-Request-Id when sane) and its
+// client address, turns a panic into a 500 problem, writes one access-log
+// line and counts the request under its route pattern.
+func observe(log *slog.Logger, m *metrics.Set, trusted []netip.Prefix, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := r.Header.Get("X-Request-Id")
@@ -95,6 +106,8 @@ func observe(log *slog.Logger, m *metrics.Set, next http.Handler) http.Handler {
 			id = newRequestID()
 		}
 		ctx, ri := request.With(r.Context(), id)
+		client := request.ClientAddr(r, trusted)
+		ctx = crm.WithClient(ctx, client)
 		r = r.WithContext(ctx)
 		w.Header().Set("X-Request-Id", id)
 		sw := &statusWriter{ResponseWriter: w}
@@ -114,19 +127,25 @@ func observe(log *slog.Logger, m *metrics.Set, next http.Handler) http.Handler {
 			}
 			d := time.Since(start)
 			status := sw.status
+			// The request's context ends early only when the client has gone
+			// (the server cancels it on a failed read of the connection);
+			// whatever was written then reached nobody.
+			if r.Context().Err() != nil && (status == 0 || status >= 500) {
+				status = StatusClientClosed
+			}
 			if status == 0 {
 				status = http.StatusOK
 			}
 			m.ObserveRequest(pattern, r.Method, status, d)
 			attrs := []any{"request_id", id, "method", r.Method, "path", r.URL.Path, "route", pattern,
-				"status", sw.status, "bytes", sw.bytes, "duration_ms", float64(d.Microseconds()) / 1000}
+				"status", status, "bytes", sw.bytes, "duration_ms", float64(d.Microseconds()) / 1000, "client", client}
 			if ri.Actor != "" {
 				attrs = append(attrs, "actor", ri.Actor)
 			}
 			level := slog.LevelInfo
 			if ri.Err != nil {
 				attrs = append(attrs, "error", ri.Err.Error())
-				if sw.status >= 500 {
+				if status >= 500 {
 					level = slog.LevelError
 				}
 			}

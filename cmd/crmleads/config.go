@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"net/netip"
 	"net/url"
 	"os"
 	"strconv"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/crmleads/crm"
 	"github.com/crmleads/crm/ai"
+	"github.com/crmleads/crm/internal/request"
 	"github.com/crmleads/crm/jobs"
 )
 
@@ -29,6 +31,7 @@ type config struct {
 	JWTSecret     string
 	TokenTTL      time.Duration
 	CORSOrigins   []string
+	Proxies       []netip.Prefix // CRM_TRUSTED_PROXIES
 	LogFormat     string
 	LogLevel      string
 	BcryptCost    int
@@ -113,6 +116,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if !strings.HasPrefix(c.DatabaseURL, "sqlite:") && !strings.HasPrefix(c.DatabaseURL, "postgres://") &&
 		!strings.HasPrefix(c.DatabaseURL, "postgresql://") {
 		return c, fmt.Errorf("DATABASE_URL: %q is neither sqlite:PATH nor postgres://…", c.DatabaseURL)
+	}
+	if c.Proxies, err = request.ParseProxies(getenv("CRM_TRUSTED_PROXIES")); err != nil {
+		return c, fmt.Errorf("CRM_TRUSTED_PROXIES: %v (want addresses or CIDR prefixes, comma-separated)", err)
 	}
 	if c.JWTSecret != "" && len(c.JWTSecret) < 32 {
 		return c, fmt.Errorf("CRM_JWT_SECRET: must be at least 32 characters")

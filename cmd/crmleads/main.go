@@ -181,7 +181,7 @@ func serve(ctx context.Context, cfg config, st migratingStore, log *slog.Logger)
 		return fmt.Errorf("web app: %w", err)
 	}
 	deps := web.Deps{Services: svc, Tokens: tokens, Logger: log, Version: version,
-		CORSOrigins: cfg.CORSOrigins, Pages: app.Mount, Metrics: ms}
+		CORSOrigins: cfg.CORSOrigins, TrustedProxies: cfg.Proxies, Pages: app.Mount, Metrics: ms}
 	srv := &http.Server{
 		Addr:              cfg.Addr,
 		Handler:           web.NewServer(deps),

@@ -78,8 +78,8 @@ func (s *Set) ObserveRequest(route, method string, status int, d time.Duration) 
 // DBStats are the figures of a connection pool.
 type DBStats struct {
 	Open, InUse, Idle, Max int
-	WaitCount          int64
-	WaitDuration       time.Duration
+	WaitCount              int64
+	WaitDuration           time.Duration
 }
 
 // RegisterDB exports the pool figures stats returns, read at each scrape.
