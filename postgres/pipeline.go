@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/crmleads/crm"
+	"github.com/crmleads/crm/internal/pgsql"
 )
 
 // ---- sorting ----
@@ -81,8 +82,8 @@ func (db *DB) Duplicates(ctx context.Context, k crm.DuplicateKeys, ownerID strin
 	if ownerID != "" {
 		w.add("owner_id = $", ownerID)
 	}
-	return collect(ctx, db, "duplicates", scanLead,
-		`SELECT `+leadCols+` FROM leads`+w.sql()+` ORDER BY id DESC LIMIT `+w.arg(limit(n)), w.args...)
+	return collect(ctx, db, "duplicates", pgsql.ScanLead,
+		`SELECT `+pgsql.LeadCols+` FROM leads`+w.sql()+` ORDER BY id DESC LIMIT `+w.arg(limit(n)), w.args...)
 }
 
 // collect runs a query on the pool and scans every row.

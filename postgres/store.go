@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/crmleads/crm"
+	"github.com/crmleads/crm/internal/pgsql"
 )
 
 // querier is what the pool and a transaction have in common.
@@ -57,87 +58,6 @@ func limit(n int) int {
 
 // ---- leads ----
 
-const leadCols = `id, source, stage, business_domain, messages_count, name, email, phone, company, note, owner_id,
-	ai_score, ai_recommendation, ai_reason, ai_analyzed_at, ai_provider, ai_model, ai_prompt_version,
-	ai_source, ai_stage, ai_messages_count, ai_has_business_domain, created_at, updated_at,
-	ai_analysis_id, ai_score_calibrated, ai_factors, lost_reason, open_tasks`
-
-func scanLead(row pgx.Row) (*crm.Lead, error) {
-	var (
-		l                                crm.Lead
-		domain, owner                    *string
-		score                            *float64
-		rec, reason, prov, model, prompt *string
-		analyzedAt                       *time.Time
-		aiSource, aiStage                *string
-		aiMessages                       *int
-		aiHasDomain                      *bool
-		analysisID                       *string
-		calibrated                       *float64
-		factors                          []crm.Factor
-	)
-	err := row.Scan(&l.ID, &l.Source, &l.Stage, &domain, &l.MessagesCount, &l.Name, &l.Email, &l.Phone,
-		&l.Company, &l.Note, &owner, &score, &rec, &reason, &analyzedAt, &prov, &model, &prompt,
-		&aiSource, &aiStage, &aiMessages, &aiHasDomain, &l.CreatedAt, &l.UpdatedAt,
-		&analysisID, &calibrated, &factors, &l.LostReason, &l.OpenTasks)
-	if err != nil {
-		return nil, err
-	}
-	l.BusinessDomain, l.OwnerID = str(domain), str(owner)
-	l.CreatedAt, l.UpdatedAt = l.CreatedAt.UTC(), l.UpdatedAt.UTC()
-	// The schema stores an analysis whole or not at all (leads_ai_whole).
-	if score != nil {
-		a := &crm.LeadAnalysis{Score: *score, Recommendation: crm.Recommendation(str(rec)), Reason: str(reason),
-			Provider: str(prov), Model: str(model), PromptVersion: str(prompt),
-			Facts: crm.Facts{Source: crm.Source(str(aiSource)), Stage: crm.LeadStage(str(aiStage))}}
-		if analyzedAt != nil {
-			a.AnalyzedAt = analyzedAt.UTC()
-		}
-		if aiMessages != nil {
-			a.Facts.MessagesCount = *aiMessages
-		}
-		if aiHasDomain != nil {
-			a.Facts.HasBusinessDomain = *aiHasDomain
-		}
-		a.AnalysisID, a.ScoreCalibrated, a.Factors = str(analysisID), calibrated, factors
-		l.AI = a
-	}
-	return &l, nil
-}
-
-// leadArgs returns every column of leadCols in order, then the duplicate keys.
-func leadArgs(l *crm.Lead) []any {
-	var domain any
-	if l.BusinessDomain != "" {
-		domain = l.BusinessDomain
-	}
-	args := []any{l.ID, string(l.Source), string(l.Stage), domain, l.MessagesCount, l.Name, l.Email, l.Phone,
-		l.Company, l.Note, nullID(l.OwnerID)}
-	if a := l.AI; a != nil {
-		args = append(args, a.Score, string(a.Recommendation), a.Reason, a.AnalyzedAt, a.Provider, a.Model,
-			a.PromptVersion, string(a.Facts.Source), string(a.Facts.Stage), a.Facts.MessagesCount,
-			a.Facts.HasBusinessDomain)
-	} else {
-		args = append(args, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil)
-	}
-	args = append(args, l.CreatedAt, l.UpdatedAt)
-	if a := l.AI; a != nil {
-		args = append(args, nullID(a.AnalysisID), a.ScoreCalibrated, factorsJSON(a.Factors))
-	} else {
-		args = append(args, nil, nil, nil)
-	}
-	k := l.Keys()
-	return append(args, l.LostReason, l.OpenTasks, k.Email, k.Phone, k.Name)
-}
-
-// factorsJSON is the jsonb value of factors; none is NULL.
-func factorsJSON(fs []crm.Factor) any {
-	if len(fs) == 0 {
-		return nil
-	}
-	return fs
-}
-
 func (db *DB) Lead(ctx context.Context, id string) (*crm.Lead, error) {
 	return getLead(ctx, db.pool, id, "")
 }
@@ -146,7 +66,7 @@ func getLead(ctx context.Context, q querier, id, suffix string) (*crm.Lead, erro
 	if !crm.ValidID(id) {
 		return nil, crm.NotFound("lead")
 	}
-	l, err := scanLead(q.QueryRow(ctx, `SELECT `+leadCols+` FROM leads WHERE id = $1`+suffix, id))
+	l, err := pgsql.ScanLead(q.QueryRow(ctx, pgsql.LeadByID+suffix, id))
 	if err != nil {
 		return nil, classify("get lead", err, "lead")
 	}
@@ -179,12 +99,12 @@ func (db *DB) Leads(ctx context.Context, f crm.LeadFilter) ([]*crm.Lead, error) 
 		w.conds = append(w.conds, "open_tasks = 0 AND "+openStages)
 	}
 	order := w.keyset(leadSortExpr[f.Sort.Key], "id", f.Sort, f.After, f.AfterValue)
-	sql := `SELECT ` + leadCols + ` FROM leads` + w.sql() + order + ` LIMIT ` + w.arg(limit(f.Limit))
+	sql := `SELECT ` + pgsql.LeadCols + ` FROM leads` + w.sql() + order + ` LIMIT ` + w.arg(limit(f.Limit))
 	rows, err := db.pool.Query(ctx, sql, w.args...)
 	if err != nil {
 		return nil, classify("list leads", err, "")
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*crm.Lead, error) { return scanLead(r) })
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*crm.Lead, error) { return pgsql.ScanLead(r) })
 	if err != nil {
 		return nil, classify("list leads", err, "")
 	}
@@ -208,10 +128,7 @@ func (t *tx) InsertLead(ctx context.Context, l *crm.Lead) error {
 	if err := checkIDs("owner_id", l.ID, l.OwnerID); err != nil {
 		return err
 	}
-	t.write("insert lead", "", `INSERT INTO leads (`+leadCols+`, email_key, phone_key, name_key) VALUES
-		($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24,
-		$25, $26, $27, $28, $29, $30, $31, $32)`,
-		leadArgs(l)...)
+	t.write("insert lead", "", pgsql.LeadInsert, pgsql.LeadArgs(l)...)
 	return nil
 }
 
@@ -222,16 +139,7 @@ func (t *tx) UpdateLead(ctx context.Context, l *crm.Lead) error {
 	if err := checkIDs("owner_id", l.OwnerID); err != nil {
 		return err
 	}
-	// Every mutable column; id, source and created_at never change.
-	args := leadArgs(l)
-	t.write("update lead", "lead", `UPDATE leads SET stage = $2, business_domain = $3, messages_count = $4,
-		name = $5, email = $6, phone = $7, company = $8, note = $9, owner_id = $10,
-		ai_score = $11, ai_recommendation = $12, ai_reason = $13, ai_analyzed_at = $14, ai_provider = $15,
-		ai_model = $16, ai_prompt_version = $17, ai_source = $18, ai_stage = $19, ai_messages_count = $20,
-		ai_has_business_domain = $21, updated_at = $22, ai_analysis_id = $23, ai_score_calibrated = $24,
-		ai_factors = $25, lost_reason = $26, open_tasks = $27, email_key = $28, phone_key = $29, name_key = $30
-		WHERE id = $1`,
-		append(append(append([]any{args[0]}, args[2:22]...), l.UpdatedAt), args[24:]...)...)
+	t.write("update lead", "lead", pgsql.LeadUpdate, pgsql.LeadUpdateArgs(l)...)
 	return nil
 }
 
@@ -360,7 +268,7 @@ func (t *tx) UpdateSale(ctx context.Context, s *crm.Sale) error {
 
 // ---- events ----
 
-const eventCols = `id, lead_id, sale_id, user_id, action, from_state, to_state, actor_id, request_id, data, created_at`
+const eventCols = pgsql.EventCols
 
 func scanEvent(row pgx.Row) (*crm.Event, error) {
 	var e crm.Event
@@ -378,13 +286,7 @@ func (t *tx) InsertEvent(ctx context.Context, e *crm.Event) error {
 	if err := checkIDs("id", e.ID, e.LeadID, e.SaleID, e.UserID, e.ActorID); err != nil {
 		return err
 	}
-	var data any
-	if e.Data != nil {
-		data = e.Data
-	}
-	t.write("insert event", "", `INSERT INTO events (`+eventCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-		e.ID, nullID(e.LeadID), nullID(e.SaleID), nullID(e.UserID), e.Action, e.From, e.To, nullID(e.ActorID),
-		e.RequestID, data, e.CreatedAt)
+	t.write("insert event", "", pgsql.EventInsert, pgsql.EventArgs(e)...)
 	return nil
 }
 
@@ -444,7 +346,7 @@ func (t *tx) InsertAnalysis(ctx context.Context, a *crm.AnalysisRecord) error {
 		a.ID, a.LeadID, nullID(a.ActorID), string(a.Facts.Source), string(a.Facts.Stage), a.Facts.MessagesCount,
 		a.Facts.HasBusinessDomain, a.Provider, a.Model, a.PromptVersion, a.Score, string(a.Recommendation),
 		a.Reason, a.RawOutput, a.ErrorCode, a.ErrorMessage, a.InputTokens, a.OutputTokens, a.LatencyMS,
-		a.CostUSD, a.CreatedAt, a.ScoreCalibrated, factorsJSON(a.Factors), nullID(a.BatchID))
+		a.CostUSD, a.CreatedAt, a.ScoreCalibrated, pgsql.FactorsJSON(a.Factors), nullID(a.BatchID))
 	return nil
 }
 

@@ -5,11 +5,12 @@ import (
 	"database/sql"
 
 	"github.com/crmleads/crm"
+	"github.com/crmleads/crm/internal/sqlitesql"
 )
 
-const eventCols = `id, lead_id, sale_id, user_id, action, from_state, to_state, actor_id, request_id, data, created_at`
+const eventCols = sqlitesql.EventCols
 
-const qEventIns = `INSERT INTO events (` + eventCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+const qEventIns = sqlitesql.EventInsert
 
 func scanEvent(r scanner) (*crm.Event, error) {
 	var (
@@ -67,11 +68,9 @@ func (db *DB) Events(ctx context.Context, f crm.EventFilter) ([]*crm.Event, erro
 
 // InsertEvent appends an event to the audit trail.
 func (t *tx) InsertEvent(ctx context.Context, e *crm.Event) error {
-	data, err := jsonText(e.Data)
+	args, err := sqlitesql.EventArgs(e)
 	if err != nil {
 		return mapErr("insert event", "", err)
 	}
-	return mapErr("insert event", "", t.exec(ctx, qEventIns,
-		e.ID, nullStr(e.LeadID), nullStr(e.SaleID), nullStr(e.UserID), e.Action, e.From, e.To,
-		nullStr(e.ActorID), e.RequestID, data, fmtTime(e.CreatedAt)))
+	return mapErr("insert event", "", t.exec(ctx, qEventIns, args...))
 }

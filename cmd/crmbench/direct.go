@@ -35,13 +35,6 @@ type direct interface {
 	close()
 }
 
-// leadCols is the column list of every lead query, as in the stores.
-const leadCols = `id, source, stage, business_domain, messages_count, name, email, phone, company, note, owner_id,
-	ai_score, ai_recommendation, ai_reason, ai_analyzed_at, ai_provider, ai_model, ai_prompt_version,
-	ai_source, ai_stage, ai_messages_count, ai_has_business_domain, created_at, updated_at`
-
-const eventCols = `id, lead_id, sale_id, user_id, action, from_state, to_state, actor_id, request_id, data, created_at`
-
 // Lead kinds, encoded in the ids the benchmark makes up for the leads it
 // seeds, so it can name any of them again without keeping them in memory.
 const (

@@ -6,69 +6,19 @@ import (
 	"iter"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/crmleads/crm"
+	"github.com/crmleads/crm/internal/pgsql"
 )
 
 // pgDirect is the PostgreSQL baseline: a pgx pool configured as the
 // postgres store's (it is the store's own pool, from postgres.DB.Pool), with
-// pgx's default statement cache, and the store's statement texts.
+// pgx's default statement cache, and the store's own statements, arguments
+// and row scanning (internal/pgsql), so it cannot drift from the store.
 type pgDirect struct{ pool *pgxpool.Pool }
-
-const (
-	pgLeadGet = `SELECT ` + leadCols + ` FROM leads WHERE id = $1`
-	pgLeadIns = `INSERT INTO leads (` + leadCols + `) VALUES
-		($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)`
-	pgLeadUpd = `UPDATE leads SET stage = $2, business_domain = $3, messages_count = $4,
-		name = $5, email = $6, phone = $7, company = $8, note = $9, owner_id = $10,
-		ai_score = $11, ai_recommendation = $12, ai_reason = $13, ai_analyzed_at = $14, ai_provider = $15,
-		ai_model = $16, ai_prompt_version = $17, ai_source = $18, ai_stage = $19, ai_messages_count = $20,
-		ai_has_business_domain = $21, updated_at = $22
-		WHERE id = $1`
-	pgEventIns = `INSERT INTO events (` + eventCols + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`
-)
-
-func pgLeadArgs(l *crm.Lead) []any {
-	return []any{l.ID, string(l.Source), string(l.Stage), sqlNull(l.BusinessDomain), l.MessagesCount, l.Name,
-		l.Email, l.Phone, l.Company, l.Note, sqlNull(l.OwnerID), nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil,
-		l.CreatedAt, l.UpdatedAt}
-}
-
-func pgEventArgs(e *crm.Event) []any {
-	return []any{e.ID, sqlNull(e.LeadID), sqlNull(e.SaleID), sqlNull(e.UserID), e.Action, e.From, e.To,
-		sqlNull(e.ActorID), e.RequestID, nil, e.CreatedAt}
-}
-
-// pgLead scans a lead row the way the store does.
-func pgLead(row pgx.Row) (*crm.Lead, error) {
-	var (
-		l                                crm.Lead
-		domain, owner                    *string
-		score                            *float64
-		rec, reason, prov, model, prompt *string
-		analyzedAt                       *time.Time
-		aiSource, aiStage                *string
-		aiMessages                       *int
-		aiHasDomain                      *bool
-	)
-	err := row.Scan(&l.ID, &l.Source, &l.Stage, &domain, &l.MessagesCount, &l.Name, &l.Email, &l.Phone,
-		&l.Company, &l.Note, &owner, &score, &rec, &reason, &analyzedAt, &prov, &model, &prompt,
-		&aiSource, &aiStage, &aiMessages, &aiHasDomain, &l.CreatedAt, &l.UpdatedAt)
-	if err != nil {
-		return nil, err
-	}
-	if domain != nil {
-		l.BusinessDomain = *domain
-	}
-	if owner != nil {
-		l.OwnerID = *owner
-	}
-	return &l, nil
-}
 
 func (d *pgDirect) close() {}
 
@@ -78,10 +28,10 @@ func (d *pgDirect) createLead(ctx context.Context, l *crm.Lead, e *crm.Event) er
 		return err
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // no-op after Commit
-	if _, err := tx.Exec(ctx, pgLeadIns, pgLeadArgs(l)...); err != nil {
+	if _, err := tx.Exec(ctx, pgsql.LeadInsert, pgsql.LeadArgs(l)...); err != nil {
 		return err
 	}
-	if _, err := tx.Exec(ctx, pgEventIns, pgEventArgs(e)...); err != nil {
+	if _, err := tx.Exec(ctx, pgsql.EventInsert, pgsql.EventArgs(e)...); err != nil {
 		return err
 	}
 	return tx.Commit(ctx)
@@ -97,13 +47,13 @@ type pipelinedCreator interface {
 // one Sync, which PostgreSQL runs as one implicit transaction.
 func (d *pgDirect) createLeadPipelined(ctx context.Context, l *crm.Lead, e *crm.Event) error {
 	b := &pgx.Batch{}
-	b.Queue(pgLeadIns, pgLeadArgs(l)...)
-	b.Queue(pgEventIns, pgEventArgs(e)...)
+	b.Queue(pgsql.LeadInsert, pgsql.LeadArgs(l)...)
+	b.Queue(pgsql.EventInsert, pgsql.EventArgs(e)...)
 	return d.pool.SendBatch(ctx, b).Close()
 }
 
 func (d *pgDirect) getLead(ctx context.Context, id string) error {
-	_, err := pgLead(d.pool.QueryRow(ctx, pgLeadGet, id))
+	_, err := pgsql.ScanLead(d.pool.QueryRow(ctx, pgsql.LeadByID, id))
 	return err
 }
 
@@ -113,7 +63,7 @@ func (d *pgDirect) moveLead(ctx context.Context, id string, to crm.LeadStage, ac
 		return err
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // no-op after Commit
-	l, err := pgLead(tx.QueryRow(ctx, pgLeadGet+` FOR NO KEY UPDATE`, id))
+	l, err := pgsql.ScanLead(tx.QueryRow(ctx, pgsql.LeadByID+` FOR NO KEY UPDATE`, id))
 	if err != nil {
 		return err
 	}
@@ -122,15 +72,14 @@ func (d *pgDirect) moveLead(ctx context.Context, id string, to crm.LeadStage, ac
 	}
 	e := newEvent(crm.ActionLeadStage, l.ID, actorID, l.Stage, to)
 	l.Stage, l.UpdatedAt = to, now()
-	args := pgLeadArgs(l)
-	tag, err := tx.Exec(ctx, pgLeadUpd, append(append([]any{args[0]}, args[2:22]...), l.UpdatedAt)...)
+	tag, err := tx.Exec(ctx, pgsql.LeadUpdate, pgsql.LeadUpdateArgs(l)...)
 	if err != nil {
 		return err
 	}
 	if tag.RowsAffected() != 1 {
 		return fmt.Errorf("update lead: %d rows", tag.RowsAffected())
 	}
-	if _, err := tx.Exec(ctx, pgEventIns, pgEventArgs(e)...); err != nil {
+	if _, err := tx.Exec(ctx, pgsql.EventInsert, pgsql.EventArgs(e)...); err != nil {
 		return err
 	}
 	return tx.Commit(ctx)
@@ -154,7 +103,7 @@ func (d *pgDirect) listLeads(ctx context.Context, f crm.LeadFilter) (int, error)
 	if f.After != "" {
 		add("id < $", f.After)
 	}
-	query := `SELECT ` + leadCols + ` FROM leads`
+	query := pgsql.LeadSelect
 	if len(conds) > 0 {
 		query += ` WHERE ` + strings.Join(conds, " AND ")
 	}
@@ -164,12 +113,12 @@ func (d *pgDirect) listLeads(ctx context.Context, f crm.LeadFilter) (int, error)
 	if err != nil {
 		return 0, err
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*crm.Lead, error) { return pgLead(r) })
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*crm.Lead, error) { return pgsql.ScanLead(r) })
 	return len(out), err
 }
 
 func (d *pgDirect) insertLeads(ctx context.Context, leads iter.Seq[*crm.Lead]) error {
-	cols := strings.Split(strings.NewReplacer("\n", "", "\t", "", " ", "").Replace(leadCols), ",")
+	cols := strings.Split(strings.NewReplacer("\n", "", "\t", "", " ", "").Replace(pgsql.LeadWriteCols), ",")
 	next, stop := iter.Pull(leads)
 	defer stop()
 	_, err := d.pool.CopyFrom(ctx, pgx.Identifier{"leads"}, cols, pgx.CopyFromFunc(func() ([]any, error) {
@@ -177,7 +126,7 @@ func (d *pgDirect) insertLeads(ctx context.Context, leads iter.Seq[*crm.Lead]) e
 		if !ok {
 			return nil, nil
 		}
-		return pgLeadArgs(l), nil
+		return pgsql.LeadArgs(l), nil
 	}))
 	if err != nil {
 		return err

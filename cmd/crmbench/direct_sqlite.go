@@ -10,16 +10,17 @@ import (
 	"runtime"
 	"strings"
 	"sync"
-	"time"
 
 	_ "modernc.org/sqlite" // the "sqlite" database/sql driver, as the store uses
 
 	"github.com/crmleads/crm"
+	"github.com/crmleads/crm/internal/sqlitesql"
 )
 
 // sqliteDirect is the SQLite baseline: the pools of the sqlite store (one
 // writer connection whose transactions BEGIN IMMEDIATE, a reader pool of
-// max(4, GOMAXPROCS)), the same pragmas (sqlite/db.go), prepared statements.
+// max(4, GOMAXPROCS)), the same pragmas (sqlite/db.go), and the store's own
+// prepared statements, arguments and row scanning (internal/sqlitesql).
 type sqliteDirect struct {
 	w, r *sql.DB
 
@@ -27,20 +28,6 @@ type sqliteDirect struct {
 	wStmts map[string]*sql.Stmt
 	rStmts map[string]*sql.Stmt
 }
-
-const sqliteTime = "2006-01-02T15:04:05.000000Z"
-
-const (
-	sqlLeadGet = `SELECT ` + leadCols + ` FROM leads WHERE id = ?`
-	sqlLeadIns = `INSERT INTO leads (` + leadCols + `)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	sqlLeadUpd = `UPDATE leads SET
-	stage = ?, business_domain = ?, messages_count = ?, name = ?, email = ?, phone = ?, company = ?, note = ?, owner_id = ?,
-	ai_score = ?, ai_recommendation = ?, ai_reason = ?, ai_analyzed_at = ?, ai_provider = ?, ai_model = ?, ai_prompt_version = ?,
-	ai_source = ?, ai_stage = ?, ai_messages_count = ?, ai_has_business_domain = ?, updated_at = ?
-	WHERE id = ?`
-	sqlEventIns = `INSERT INTO events (` + eventCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-)
 
 func openSQLiteDirect(ctx context.Context, path string) (*sqliteDirect, error) {
 	q := url.Values{}
@@ -75,7 +62,7 @@ func openSQLiteDirect(ctx context.Context, path string) (*sqliteDirect, error) {
 	}
 	// Prepare the writer's statements now: inside a transaction the only
 	// writer connection is taken (the store prepares them ahead too).
-	for _, s := range []string{sqlLeadGet, sqlLeadIns, sqlLeadUpd, sqlEventIns} {
+	for _, s := range []string{sqlitesql.LeadByID, sqlitesql.LeadInsert, sqlitesql.LeadUpdate, sqlitesql.EventInsert} {
 		if _, err := d.stmt(ctx, true, s); err != nil {
 			d.close()
 			return nil, err
@@ -113,51 +100,11 @@ func (d *sqliteDirect) wstmt(query string) *sql.Stmt {
 	return d.wStmts[query]
 }
 
-func sqlNull(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
-func sqliteLeadArgs(l *crm.Lead) []any {
-	// A fresh lead has no analysis: the eleven ai_* columns are NULL.
-	return []any{l.ID, string(l.Source), string(l.Stage), sqlNull(l.BusinessDomain), l.MessagesCount, l.Name,
-		l.Email, l.Phone, l.Company, l.Note, sqlNull(l.OwnerID), nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil,
-		l.CreatedAt.Format(sqliteTime), l.UpdatedAt.Format(sqliteTime)}
-}
-
+// sqliteEventArgs are the store's event arguments; the benchmark's events
+// carry no data, so they cannot fail to encode.
 func sqliteEventArgs(e *crm.Event) []any {
-	return []any{e.ID, sqlNull(e.LeadID), sqlNull(e.SaleID), sqlNull(e.UserID), e.Action, e.From, e.To,
-		sqlNull(e.ActorID), e.RequestID, nil, e.CreatedAt.Format(sqliteTime)}
-}
-
-// sqliteLead scans a lead row the way the store does (nullable columns and
-// text times parsed).
-func sqliteLead(r interface{ Scan(...any) error }) (*crm.Lead, error) {
-	var (
-		l                                     crm.Lead
-		domain, owner                         sql.NullString
-		score                                 sql.NullFloat64
-		rec, reason, at, prov, model, pv, src sql.NullString
-		stage                                 sql.NullString
-		aiCount, aiHasDomain                  sql.NullInt64
-		created, updated                      string
-	)
-	err := r.Scan(&l.ID, &l.Source, &l.Stage, &domain, &l.MessagesCount, &l.Name, &l.Email, &l.Phone, &l.Company,
-		&l.Note, &owner, &score, &rec, &reason, &at, &prov, &model, &pv, &src, &stage, &aiCount, &aiHasDomain,
-		&created, &updated)
-	if err != nil {
-		return nil, err
-	}
-	l.BusinessDomain, l.OwnerID = domain.String, owner.String
-	if l.CreatedAt, err = parseSQLiteTime(created); err != nil {
-		return nil, err
-	}
-	if l.UpdatedAt, err = parseSQLiteTime(updated); err != nil {
-		return nil, err
-	}
-	return &l, nil
+	args, _ := sqlitesql.EventArgs(e)
+	return args
 }
 
 func (d *sqliteDirect) createLead(ctx context.Context, l *crm.Lead, e *crm.Event) error {
@@ -166,12 +113,12 @@ func (d *sqliteDirect) createLead(ctx context.Context, l *crm.Lead, e *crm.Event
 		return err
 	}
 	defer tx.Rollback() //nolint:errcheck // no-op after Commit
-	ins := tx.StmtContext(ctx, d.wstmt(sqlLeadIns))
+	ins := tx.StmtContext(ctx, d.wstmt(sqlitesql.LeadInsert))
 	defer ins.Close()
-	if _, err := ins.ExecContext(ctx, sqliteLeadArgs(l)...); err != nil {
+	if _, err := ins.ExecContext(ctx, sqlitesql.LeadInsertArgs(l)...); err != nil {
 		return err
 	}
-	ev := tx.StmtContext(ctx, d.wstmt(sqlEventIns))
+	ev := tx.StmtContext(ctx, d.wstmt(sqlitesql.EventInsert))
 	defer ev.Close()
 	if _, err := ev.ExecContext(ctx, sqliteEventArgs(e)...); err != nil {
 		return err
@@ -180,11 +127,11 @@ func (d *sqliteDirect) createLead(ctx context.Context, l *crm.Lead, e *crm.Event
 }
 
 func (d *sqliteDirect) getLead(ctx context.Context, id string) error {
-	s, err := d.stmt(ctx, false, sqlLeadGet)
+	s, err := d.stmt(ctx, false, sqlitesql.LeadByID)
 	if err != nil {
 		return err
 	}
-	_, err = sqliteLead(s.QueryRowContext(ctx, id))
+	_, err = sqlitesql.ScanLead(s.QueryRowContext(ctx, id))
 	return err
 }
 
@@ -194,9 +141,9 @@ func (d *sqliteDirect) moveLead(ctx context.Context, id string, to crm.LeadStage
 		return err
 	}
 	defer tx.Rollback() //nolint:errcheck // no-op after Commit
-	get := tx.StmtContext(ctx, d.wstmt(sqlLeadGet))
+	get := tx.StmtContext(ctx, d.wstmt(sqlitesql.LeadByID))
 	defer get.Close()
-	l, err := sqliteLead(get.QueryRowContext(ctx, id))
+	l, err := sqlitesql.ScanLead(get.QueryRowContext(ctx, id))
 	if err != nil {
 		return err
 	}
@@ -205,18 +152,17 @@ func (d *sqliteDirect) moveLead(ctx context.Context, id string, to crm.LeadStage
 	}
 	e := newEvent(crm.ActionLeadStage, l.ID, actorID, l.Stage, to)
 	l.Stage, l.UpdatedAt = to, now()
-	args := sqliteLeadArgs(l)
-	upd := tx.StmtContext(ctx, d.wstmt(sqlLeadUpd))
+	upd := tx.StmtContext(ctx, d.wstmt(sqlitesql.LeadUpdate))
 	defer upd.Close()
 	// UPDATE sets every mutable column (stage … ai_* … updated_at), as the store does.
-	res, err := upd.ExecContext(ctx, append(append(args[2:22:22], args[23]), l.ID)...)
+	res, err := upd.ExecContext(ctx, sqlitesql.LeadUpdateArgs(l)...)
 	if err != nil {
 		return err
 	}
 	if n, err := res.RowsAffected(); err != nil || n != 1 {
 		return fmt.Errorf("update lead: %d rows, %v", n, err)
 	}
-	ev := tx.StmtContext(ctx, d.wstmt(sqlEventIns))
+	ev := tx.StmtContext(ctx, d.wstmt(sqlitesql.EventInsert))
 	defer ev.Close()
 	if _, err := ev.ExecContext(ctx, sqliteEventArgs(e)...); err != nil {
 		return err
@@ -238,7 +184,7 @@ func (d *sqliteDirect) listLeads(ctx context.Context, f crm.LeadFilter) (int, er
 	if f.After != "" {
 		where, args = append(where, "id < ?"), append(args, f.After)
 	}
-	query := `SELECT ` + leadCols + ` FROM leads`
+	query := sqlitesql.LeadSelect
 	if len(where) > 0 {
 		query += ` WHERE ` + strings.Join(where, " AND ")
 	}
@@ -255,7 +201,7 @@ func (d *sqliteDirect) listLeads(ctx context.Context, f crm.LeadFilter) (int, er
 	defer rows.Close()
 	n := 0
 	for rows.Next() {
-		if _, err := sqliteLead(rows); err != nil {
+		if _, err := sqlitesql.ScanLead(rows); err != nil {
 			return n, err
 		}
 		n++
@@ -276,9 +222,9 @@ func (d *sqliteDirect) insertLeads(ctx context.Context, leads iter.Seq[*crm.Lead
 			if tx, err = d.w.BeginTx(ctx, nil); err != nil {
 				return err
 			}
-			ins = tx.StmtContext(ctx, d.wstmt(sqlLeadIns))
+			ins = tx.StmtContext(ctx, d.wstmt(sqlitesql.LeadInsert))
 		}
-		if _, err := ins.ExecContext(ctx, sqliteLeadArgs(l)...); err != nil {
+		if _, err := ins.ExecContext(ctx, sqlitesql.LeadInsertArgs(l)...); err != nil {
 			tx.Rollback() //nolint:errcheck // already failing
 			return err
 		}
@@ -306,5 +252,3 @@ func (d *sqliteDirect) countLeads(ctx context.Context) (int, error) {
 	err := d.r.QueryRowContext(ctx, `SELECT count(*) FROM leads`).Scan(&n)
 	return n, err
 }
-
-func parseSQLiteTime(s string) (time.Time, error) { return time.Parse(sqliteTime, s) }
