@@ -6,21 +6,22 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/crmleads/crm"
+	"github.com/crmleads/crm/internal/pgsql"
 )
 
 var _ crm.BulkLoader = (*DB)(nil)
 
 // BulkLoad writes the rows with COPY, in one transaction, in the order the
 // foreign keys need: leads, analyses, sales, outcomes. The column lists and
-// values are those of the single-row inserts (leadArgs and friends), so a
+// values are those of the single-row inserts (pgsql.LeadArgs and friends), so a
 // COPYed row is the row an insert would have written.
 func (db *DB) BulkLoad(ctx context.Context, b *crm.Bulk) error {
 	return pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
 		leadRows := make([][]any, len(b.Leads))
 		for i, l := range b.Leads {
-			leadRows[i] = leadArgs(l)
+			leadRows[i] = pgsql.LeadArgs(l)
 		}
-		cols := append(splitCols(leadCols), "email_key", "phone_key", "name_key")
+		cols := splitCols(pgsql.LeadWriteCols)
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"leads"}, cols, pgx.CopyFromRows(leadRows)); err != nil {
 			return classify("copy leads", err, "")
 		}
@@ -29,7 +30,7 @@ func (db *DB) BulkLoad(ctx context.Context, b *crm.Bulk) error {
 			aRows[i] = []any{a.ID, a.LeadID, nullID(a.ActorID), string(a.Facts.Source), string(a.Facts.Stage),
 				a.Facts.MessagesCount, a.Facts.HasBusinessDomain, a.Provider, a.Model, a.PromptVersion, a.Score,
 				string(a.Recommendation), a.Reason, a.RawOutput, a.ErrorCode, a.ErrorMessage, a.InputTokens,
-				a.OutputTokens, a.LatencyMS, a.CostUSD, a.CreatedAt, a.ScoreCalibrated, factorsJSON(a.Factors),
+				a.OutputTokens, a.LatencyMS, a.CostUSD, a.CreatedAt, a.ScoreCalibrated, pgsql.FactorsJSON(a.Factors),
 				nullID(a.BatchID)}
 		}
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"analyses"}, splitCols(analysisCols), pgx.CopyFromRows(aRows)); err != nil {
