@@ -39,3 +39,35 @@ type DeliveryNext struct {
 	Retry bool
 	After time.Duration
 }
+
+// ScheduledJob is a job that must not run before RunAt. The stores enqueue
+// it as a scheduled job of the engine (River's InsertOpts.ScheduledAt).
+type ScheduledJob interface {
+	JobArgs
+	RunAt() time.Time
+}
+
+// TaskDueJob reminds a task's assignee that it is due. It is enqueued,
+// scheduled at the due time, in the transaction that creates the task or
+// moves its due time. It carries the due time it was scheduled for: a task
+// moved, done or deleted since then makes it stale, and it does nothing when
+// it runs (the move enqueued the job of the new time). Nothing ever has to
+// find and cancel an old job, so no change of a task can race one.
+type TaskDueJob struct {
+	TaskID string    `json:"task_id"`
+	DueAt  time.Time `json:"due_at"`
+}
+
+// Kind implements JobArgs.
+func (TaskDueJob) Kind() string { return "task_due" }
+
+// RunAt implements ScheduledJob: the reminder waits for the due time.
+func (j TaskDueJob) RunAt() time.Time { return j.DueAt }
+
+// QueuedJob is a job as the engine holds it (for tests and tools).
+type QueuedJob struct {
+	Kind        string
+	Args        string // JSON
+	State       string // River's: scheduled, available, running, completed, ...
+	ScheduledAt time.Time
+}

@@ -92,7 +92,8 @@ func taskData(t *Task) map[string]any {
 }
 
 // CreateTask adds a task to a lead the actor may see, assigned to in.AssigneeID
-// or to the lead's owner (the actor when it has none).
+// or to the lead's owner (the actor when it has none), and schedules its
+// reminder (a TaskDueJob at the due time) in the same transaction.
 // Errors: ENOTFOUND, EINVALID.
 func (s *LeadService) CreateTask(ctx context.Context, leadID string, in TaskInput) (*Task, error) {
 	in.Title, in.AssigneeID = strings.TrimSpace(in.Title), NormalizeID(in.AssigneeID)
@@ -123,6 +124,9 @@ func (s *LeadService) CreateTask(ctx context.Context, leadID string, in TaskInpu
 			AssigneeID: assignee, CreatedBy: a.UserID, CreatedAt: now, UpdatedAt: now,
 			LeadOwnerID: l.OwnerID, LeadName: l.Label()}
 		if err := tx.InsertTask(ctx, task); err != nil {
+			return nil, err
+		}
+		if err := tx.Enqueue(ctx, TaskDueJob{TaskID: task.ID, DueAt: task.DueAt}); err != nil {
 			return nil, err
 		}
 		l.OpenTasks++
@@ -176,7 +180,8 @@ func (s *LeadService) changeTask(ctx context.Context, id string, change func(tx 
 	return out, nil
 }
 
-// UpdateTask edits a task: title, due time, assignee, done or not.
+// UpdateTask edits a task: title, due time, assignee, done or not. Moving
+// the due time schedules the reminder of the new one.
 // Errors: ENOTFOUND, EINVALID.
 func (s *LeadService) UpdateTask(ctx context.Context, id string, u TaskUpdate) (*Task, error) {
 	var fe []FieldError
@@ -197,12 +202,15 @@ func (s *LeadService) UpdateTask(ctx context.Context, id string, u TaskUpdate) (
 	}
 	return s.changeTask(ctx, id, func(tx Tx, a Actor, l *Lead, t *Task) (*Event, error) {
 		action := ActionTaskUpdated
-		changed := false
+		changed, moved := false, false
 		if u.Title != nil && *u.Title != t.Title {
 			t.Title, changed = *u.Title, true
 		}
-		if u.DueAt != nil && !u.DueAt.Equal(t.DueAt) {
-			t.DueAt, changed = u.DueAt.UTC().Truncate(time.Microsecond), true
+		if u.DueAt != nil {
+			// Stored to the microsecond: the same time sent again is no move.
+			if due := u.DueAt.UTC().Truncate(time.Microsecond); !due.Equal(t.DueAt) {
+				t.DueAt, changed, moved = due, true, true
+			}
 		}
 		if u.AssigneeID != nil && *u.AssigneeID != t.AssigneeID {
 			if err := checkAssignee(ctx, tx, l, *u.AssigneeID); err != nil {
@@ -226,6 +234,15 @@ func (s *LeadService) UpdateTask(ctx context.Context, id string, u TaskUpdate) (
 		t.UpdatedAt = s.timestamp()
 		if err := tx.UpdateTask(ctx, t); err != nil {
 			return nil, err
+		}
+		// A new due time gets its own reminder; the old one finds itself
+		// stale when it runs. Reopening needs none: a reminder still ahead
+		// is still scheduled, and one whose time passed while the task was
+		// done is not sent late (the task shows as overdue instead).
+		if moved {
+			if err := tx.Enqueue(ctx, TaskDueJob{TaskID: t.ID, DueAt: t.DueAt}); err != nil {
+				return nil, err
+			}
 		}
 		e := s.event(a, action, l)
 		e.Data = taskData(t)

@@ -29,6 +29,11 @@
 //     therefore retried, never lost; its work must be idempotent (a webhook
 //     delivery keeps its webhook-id, so receivers deduplicate).
 //
+// Task reminders (crm.TaskDueJob) are scheduled jobs: enqueued with the
+// task's create or move, at its due time, and checked against the task when
+// they run (a moved, done or deleted task makes them stale), so no change of
+// a task ever has to find and cancel one.
+//
 // Snoozes carry a webhook's own retry schedule (River's attempts count only
 // failures of the service itself: errors and rescues), so the schedule lives
 // in the domain, where it is tested, and River's default retry policy with
@@ -64,6 +69,8 @@ type Config struct {
 	Logger *slog.Logger
 	// Webhooks, when set, registers the webhook fan-out and delivery workers.
 	Webhooks Webhooks
+	// Reminders, when set, registers the worker of task reminders.
+	Reminders Reminders
 
 	MaxWorkers  int
 	JobTimeout  time.Duration
@@ -113,6 +120,9 @@ func newEngine[TTx any](driver riverdriver.Driver[TTx], cfg Config, sqlite bool)
 		river.AddWorker(workers, &fanOutWorker{hooks: cfg.Webhooks})
 		river.AddWorker(workers, &deliverWorker{hooks: cfg.Webhooks})
 	}
+	if cfg.Reminders != nil {
+		river.AddWorker(workers, &reminderWorker{tasks: cfg.Reminders})
+	}
 	if cfg.MaxWorkers <= 0 {
 		cfg.MaxWorkers = DefaultMaxWorkers
 	}
@@ -138,7 +148,7 @@ func newEngine[TTx any](driver riverdriver.Driver[TTx], cfg Config, sqlite bool)
 		FetchPollInterval:    cfg.PollInterval,
 		ErrorHandler:         &errorLogger{log: cfg.Logger},
 	}
-	idle := cfg.Webhooks == nil
+	idle := cfg.Webhooks == nil && cfg.Reminders == nil
 	if idle {
 		// Nothing to work: River refuses to start without a worker.
 		rc.Queues, rc.Workers = nil, nil

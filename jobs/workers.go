@@ -48,6 +48,22 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[crm.WebhookDeli
 	return nil
 }
 
+// Reminders is what the reminder worker needs of the service.
+type Reminders interface {
+	// RemindTask notifies a due task's assignee, once; a stale job (the task
+	// moved, done or deleted) does nothing.
+	RemindTask(ctx context.Context, job crm.TaskDueJob) error
+}
+
+type reminderWorker struct {
+	river.WorkerDefaults[crm.TaskDueJob]
+	tasks Reminders
+}
+
+func (w *reminderWorker) Work(ctx context.Context, job *river.Job[crm.TaskDueJob]) error {
+	return w.tasks.RemindTask(ctx, job.Args)
+}
+
 // errorLogger logs jobs that failed or panicked; River retries them.
 type errorLogger struct{ log *slog.Logger }
 

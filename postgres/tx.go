@@ -138,10 +138,7 @@ func (t *tx) Enqueue(ctx context.Context, jobs ...crm.JobArgs) error {
 	if err != nil {
 		return err
 	}
-	params := make([]river.InsertManyParams, len(jobs))
-	for i, j := range jobs {
-		params[i] = river.InsertManyParams{Args: j}
-	}
+	params := insertParams(jobs)
 	if _, err := t.jobs.InsertManyTx(ctx, q, params); err != nil {
 		return classify("enqueue", err, "")
 	}

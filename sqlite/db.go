@@ -469,10 +469,7 @@ func (t *tx) Enqueue(ctx context.Context, jobs ...crm.JobArgs) error {
 	if len(jobs) == 0 {
 		return nil
 	}
-	params := make([]river.InsertManyParams, len(jobs))
-	for i, j := range jobs {
-		params[i] = river.InsertManyParams{Args: j}
-	}
+	params := insertParams(jobs)
 	if _, err := t.db.jobs.InsertManyTx(ctx, t.tx, params); err != nil {
 		return mapErr("enqueue", "", err)
 	}

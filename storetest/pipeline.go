@@ -15,6 +15,7 @@ import (
 // saved filters.
 var pipelineTests = []test{
 	{"TaskLifecycle", testTaskLifecycle},
+	{"TaskReminders", testTaskReminders},
 	{"TaskVisibility", testTaskVisibility},
 	{"TasksFollowReassignment", testTasksFollowReassignment},
 	{"ActivitiesCountCommunications", testActivities},

@@ -196,7 +196,7 @@ func serve(ctx context.Context, cfg config, st migratingStore, log *slog.Logger)
 	if err != nil {
 		return fmt.Errorf("CRM_ADDR: %w", err)
 	}
-	engine, err := newEngine(st, jobs.Config{Logger: log, Webhooks: svc.Webhooks,
+	engine, err := newEngine(st, jobs.Config{Logger: log, Webhooks: svc.Webhooks, Reminders: svc.Leads,
 		JobTimeout: cfg.JobTimeout, RescueAfter: cfg.JobRescueAfter})
 	if err != nil {
 		ln.Close()
