@@ -279,6 +279,56 @@ func TestOpenAPIFlow(t *testing.T) {
 		call(204, "POST", "/me/password", e.senior, map[string]any{"current_password": password, "new_password": "a new long password"})
 		call(401, "GET", "/me", e.senior, nil)
 
+		// Webhooks (admins only).
+		var hook struct {
+			ID     string `json:"id"`
+			Secret string `json:"secret"`
+		}
+		call(201, "POST", "/webhooks", e.admin, map[string]any{"url": "https://hooks.example.com/crm",
+			"events": []string{"lead.transferred", "sale.paid"}, "description": "ERP", "include_contacts": true}).decode(t, &hook)
+		if !strings.HasPrefix(hook.Secret, "whsec_") {
+			t.Errorf("POST /webhooks: secret %q, want whsec_…", hook.Secret)
+		}
+		call(201, "POST", "/webhooks", e.admin, map[string]any{"kind": "telegram", "telegram_bot_token": "123456:" + strings.Repeat("A", 35),
+			"telegram_chat_id": -1001234567890, "events": []string{"sale.paid"}, "language": "uk"})
+		call(201, "POST", "/webhooks", e.admin, map[string]any{"kind": "telegram", "telegram_bot_token": "123456:" + strings.Repeat("B", 35),
+			"telegram_chat_id": "@crm_sales", "events": []string{"lead.lost"}})
+		call(422, "POST", "/webhooks", e.admin, map[string]any{"url": "http://hooks.example.com", "events": []string{"sale.paid"}})
+		call(422, "POST", "/webhooks", e.admin, map[string]any{"url": "https://hooks.example.com", "events": []string{"lead.created"}})
+		call(422, "POST", "/webhooks", e.admin, map[string]any{"url": "https://hooks.example.com", "events": []string{}})
+		bad(422, "kind outside the enum", "POST", "/webhooks", e.admin, map[string]any{"kind": "email", "events": []string{"sale.paid"}}, nil)
+		call(403, "POST", "/webhooks", e.mgr, map[string]any{"url": "https://hooks.example.com", "events": []string{"sale.paid"}})
+		listed := call(200, "GET", "/webhooks", e.admin, nil)
+		if strings.Contains(string(listed.Body), "whsec_") || strings.Contains(string(listed.Body), "AAAAAAAA") {
+			t.Errorf("GET /webhooks shows a secret or a bot token: %s", listed.Body)
+		}
+		call(403, "GET", "/webhooks", e.mgr, nil)
+		call(200, "GET", "/webhooks/"+hook.ID, e.admin, nil)
+		call(404, "GET", "/webhooks/"+unknown, e.admin, nil)
+		call(200, "PATCH", "/webhooks/"+hook.ID, e.admin, map[string]any{"description": "ERP sync", "events": []string{"lead.transferred"}})
+		call(422, "PATCH", "/webhooks/"+hook.ID, e.admin, map[string]any{"url": "ftp://x.example.com"})
+		var delivery struct {
+			ID      string `json:"id"`
+			EventID string `json:"event_id"`
+		}
+		call(202, "POST", "/webhooks/"+hook.ID+"/test", e.admin, nil).decode(t, &delivery)
+		call(200, "POST", "/webhooks/"+hook.ID+"/rotate-secret", e.admin, nil)
+		call(200, "GET", "/webhooks/"+hook.ID+"/deliveries?limit=1", e.admin, nil)
+		call(404, "GET", "/webhooks/"+unknown+"/deliveries", e.admin, nil)
+		var replayed struct {
+			EventID string `json:"event_id"`
+			Run     int    `json:"run"`
+		}
+		call(202, "POST", "/webhooks/"+hook.ID+"/deliveries/"+delivery.ID+"/replay", e.admin, nil).decode(t, &replayed)
+		if replayed.EventID != delivery.EventID || replayed.Run != 2 {
+			t.Errorf("replay: event %s run %d, want event %s run 2", replayed.EventID, replayed.Run, delivery.EventID)
+		}
+		call(404, "POST", "/webhooks/"+hook.ID+"/deliveries/"+unknown+"/replay", e.admin, nil)
+		call(200, "PATCH", "/webhooks/"+hook.ID, e.admin, map[string]any{"enabled": false})
+		call(409, "POST", "/webhooks/"+hook.ID+"/test", e.admin, nil)
+		call(204, "DELETE", "/webhooks/"+hook.ID, e.admin, nil)
+		call(404, "DELETE", "/webhooks/"+hook.ID, e.admin, nil)
+
 		// Sign out everywhere: the token used, and every older one, stop working.
 		call(204, "POST", "/me/logout-all", e.other, nil)
 		call(401, "GET", "/me", e.other, nil)

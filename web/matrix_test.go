@@ -50,6 +50,15 @@ package web_test
 //	GET /settings                      401        401        200              200            200             200
 //	PATCH /settings                    401        401        403              403            403             200
 //	PATCH /settings {transfer_gate}    401        401        403              403            403             200
+//	POST /webhooks                     401        401        403              403            403             201
+//	GET /webhooks                      401        401        403              403            403             200
+//	GET /webhooks/{id}                 401        401        403              403            403             200
+//	PATCH /webhooks/{id}               401        401        403              403            403             200
+//	DELETE /webhooks/{id}              401        401        403              403            403             204
+//	POST /webhooks/{id}/test           401        401        403              403            403             202
+//	POST /webhooks/{id}/rotate-secret  401        401        403              403            403             200
+//	GET /webhooks/{id}/deliveries      401        401        403              403            403             200
+//	POST …/deliveries/{d}/replay       401        401        403              403            403             202
 //	GET /healthz                       200        200        200              200            200             200
 //	GET /readyz                        200        200        200              200            200             200
 //	GET /openapi.json                  200        200        200              200            200             200
@@ -103,6 +112,8 @@ type fixture struct {
 	// Set when the row needs them: a task on the lead, a filter saved by the
 	// owner, a notification to the owner.
 	task, filter, notification string
+	// A webhook subscription and one of its deliveries (a test event).
+	webhook, delivery string
 }
 
 type matrixRow struct {
@@ -134,6 +145,9 @@ func TestRoleMatrix(t *testing.T) {
 		return func(f fixture) string { return "/sales/" + f.sale + suffix }
 	}
 	static := func(v any) func(*env, fixture, role) any { return func(*env, fixture, role) any { return v } }
+	hook := func(suffix string) func(fixture) string {
+		return func(f fixture) string { return "/webhooks/" + f.webhook + suffix }
+	}
 	rows := []matrixRow{
 		{name: "create lead", method: "POST", path: fixed("/leads"), body: static(map[string]any{"source": "manual"}),
 			want: [nRoles]int{u, u, 201, 201, 201, 201}},
@@ -223,6 +237,20 @@ func TestRoleMatrix(t *testing.T) {
 		// Raw again, as it was: the transfer rows keep their gate.
 		{name: "switch transfer gate", method: "PATCH", path: fixed("/settings"),
 			body: static(map[string]any{"transfer_gate": "raw"}), want: [nRoles]int{u, u, f, f, f, 200}},
+		{name: "create webhook", method: "POST", path: fixed("/webhooks"),
+			body: static(map[string]any{"url": "https://hooks.example.com/crm", "events": []string{"lead.transferred"}}),
+			want: [nRoles]int{u, u, f, f, f, 201}},
+		{name: "list webhooks", method: "GET", path: fixed("/webhooks"), need: "webhook", want: [nRoles]int{u, u, f, f, f, 200}},
+		{name: "get webhook", method: "GET", path: hook(""), need: "webhook", want: [nRoles]int{u, u, f, f, f, 200}},
+		{name: "edit webhook", method: "PATCH", path: hook(""), need: "webhook",
+			body: static(map[string]any{"enabled": false}), want: [nRoles]int{u, u, f, f, f, 200}},
+		{name: "delete webhook", method: "DELETE", path: hook(""), need: "webhook", want: [nRoles]int{u, u, f, f, f, 204}},
+		{name: "test webhook", method: "POST", path: hook("/test"), need: "webhook", want: [nRoles]int{u, u, f, f, f, 202}},
+		{name: "rotate secret", method: "POST", path: hook("/rotate-secret"), need: "webhook", want: [nRoles]int{u, u, f, f, f, 200}},
+		{name: "deliveries", method: "GET", path: hook("/deliveries"), need: "delivery", want: [nRoles]int{u, u, f, f, f, 200}},
+		{name: "replay delivery", method: "POST", need: "delivery",
+			path: func(f fixture) string { return "/webhooks/" + f.webhook + "/deliveries/" + f.delivery + "/replay" },
+			want: [nRoles]int{u, u, f, f, f, 202}},
 		{name: "healthz", method: "GET", path: fixed("/healthz"), want: [nRoles]int{200, 200, 200, 200, 200, 200}},
 		{name: "readyz", method: "GET", path: fixed("/readyz"), want: [nRoles]int{200, 200, 200, 200, 200, 200}},
 		{name: "openapi", method: "GET", path: fixed("/openapi.json"), want: [nRoles]int{200, 200, 200, 200, 200, 200}},
@@ -267,6 +295,14 @@ func TestRoleMatrix(t *testing.T) {
 					case "filter":
 						e.must(201, "POST", "/me/filters", e.mgr.Token, map[string]any{"name": "Fixture", "query": "stage=new"}).decode(t, &item)
 						fx.filter = item.ID
+					case "webhook", "delivery":
+						e.must(201, "POST", "/webhooks", e.admin.Token, map[string]any{"url": "https://hooks.example.com/crm",
+							"events": []string{"sale.paid"}}).decode(t, &item)
+						fx.webhook = item.ID
+						if row.need == "delivery" {
+							e.must(202, "POST", "/webhooks/"+fx.webhook+"/test", e.admin.Token, nil).decode(t, &item)
+							fx.delivery = item.ID
+						}
 					case "notification":
 						l := e.createLead(e.senior, map[string]any{"source": "partner", "owner_id": e.mgr.ID})
 						var ns []struct {

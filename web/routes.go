@@ -71,6 +71,17 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 	register(api, users, "PATCH", "/settings/pipeline", "Set the default currency and the lost reasons offered (admin)", handlePipelineSettings(d), errs(403, 413, 422))
 	register(api, users, "GET", "/audit", "The audit trail, newest first (senior managers and admins)", handleAudit(d), errs(403, 422))
 
+	register(api, webhooksTag, "POST", "/webhooks", "Subscribe an endpoint or a Telegram chat to events (admin); the answer shows the signing secret once", handleWebhookCreate(d), created, errs(403, 413, 422))
+	register(api, webhooksTag, "GET", "/webhooks", "List subscriptions (admin)", handleWebhookList(d), errs(403))
+	register(api, webhooksTag, "GET", "/webhooks/{id}", "Get a subscription (admin)", handleWebhookGet(d), errs(403, 404))
+	register(api, webhooksTag, "PATCH", "/webhooks/{id}", "Edit a subscription: url, events, enabled, description (admin)", handleWebhookUpdate(d), errs(403, 404, 413, 422))
+	register(api, webhooksTag, "DELETE", "/webhooks/{id}", "Delete a subscription and its delivery log (admin)", handleWebhookDelete(d), noContent, errs(403, 404))
+	register(api, webhooksTag, "POST", "/webhooks/{id}/test", "Send a webhook.test event (admin)", handleWebhookTest(d), accepted, errs(403, 404, 409))
+	register(api, webhooksTag, "POST", "/webhooks/{id}/rotate-secret", "New signing secret; the old one signs too for 24 h (admin)", handleWebhookRotate(d), errs(403, 404, 409))
+	register(api, webhooksTag, "GET", "/webhooks/{id}/deliveries", "Deliveries with their attempts, newest first (keyset pagination: follow Link rel=next) (admin)", handleDeliveries(d), errs(403, 404, 422))
+	register(api, webhooksTag, "POST", "/webhooks/{id}/deliveries/{delivery_id}/replay", "Send a delivery again, with the same webhook-id (admin)", handleReplay(d), accepted, errs(403, 404, 409))
+	describeWebhooks(api.OpenAPI())
+
 	describeNulls(api.OpenAPI())
 
 	// Anything else under the API is a problem document, not an HTML 404.
@@ -86,6 +97,8 @@ const (
 	sales  = "sales"
 	work   = "work"
 	users  = "users"
+
+	webhooksTag = "webhooks"
 )
 
 // Operation options.
@@ -127,6 +140,7 @@ func newAPI(mux *http.ServeMux, d Deps) huma.API {
 		{Name: work, Description: "The day's work: tasks, the conversation, saved filters, notifications"},
 		{Name: sales, Description: "Deals made from transferred leads"},
 		{Name: users, Description: "Sign-in, users and roles, settings, the audit trail"},
+		{Name: webhooksTag, Description: "Events out: signed webhooks and Telegram messages, retried for over a day, replayable (admins)"},
 		{Name: health, Description: "Liveness and readiness for load balancers and orchestrators"},
 	}
 	api := humago.New(mux, cfg)

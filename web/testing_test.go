@@ -78,6 +78,15 @@ var routes = []string{
 	"GET /notifications",
 	"POST /notifications/read",
 	"GET /reports/lost-reasons",
+	"POST /webhooks",
+	"GET /webhooks",
+	"GET /webhooks/{id}",
+	"PATCH /webhooks/{id}",
+	"DELETE /webhooks/{id}",
+	"POST /webhooks/{id}/test",
+	"POST /webhooks/{id}/rotate-secret",
+	"GET /webhooks/{id}/deliveries",
+	"POST /webhooks/{id}/deliveries/{delivery_id}/replay",
 }
 
 // observed collects, per operation ("METHOD /template"), every status an API
@@ -107,7 +116,8 @@ func routeOf(method, path string) string {
 		}
 		ok := true
 		for i := range ts {
-			if ts[i] != segs[i] && !(ts[i] == "{id}" && segs[i] != "") {
+			param := strings.HasPrefix(ts[i], "{") && strings.HasSuffix(ts[i], "}")
+			if ts[i] != segs[i] && !(param && segs[i] != "") {
 				ok = false
 				break
 			}
