@@ -77,22 +77,32 @@ func checkOwner(ctx context.Context, tx Tx, id string) error {
 
 // Lead returns a lead the actor may see. Errors: ENOTFOUND.
 func (s *LeadService) Lead(ctx context.Context, id string) (*Lead, error) {
+	return visible(ctx, "lead", id, s.store.Lead, func(l *Lead) string { return l.OwnerID })
+}
+
+// visible reads the row of one lead or sale with get and returns it only when
+// the actor may see its owner: an unknown id, a malformed one and another
+// manager's row all answer the same not-found, so a manager never learns that
+// another's row exists. The one rule of reading one row; ownerScope is the one
+// rule of lists.
+func visible[T any](ctx context.Context, what, id string, get func(context.Context, string) (T, error), owner func(T) string) (T, error) {
+	var none T
 	a, err := actor(ctx)
 	if err != nil {
-		return nil, err
+		return none, err
 	}
 	id = NormalizeID(id)
 	if !ValidID(id) {
-		return nil, NotFound("lead")
+		return none, NotFound(what)
 	}
-	l, err := s.store.Lead(ctx, id)
+	row, err := get(ctx, id)
 	if err != nil {
-		return nil, err
+		return none, err
 	}
-	if !a.CanSeeOwner(l.OwnerID) {
-		return nil, NotFound("lead")
+	if !a.CanSeeOwner(owner(row)) {
+		return none, NotFound(what)
 	}
-	return l, nil
+	return row, nil
 }
 
 // Leads returns a page of the leads the actor may see and the cursor of the
@@ -435,22 +445,7 @@ func (s *LeadService) LeadEvents(ctx context.Context, leadID string) ([]*Event, 
 
 // Sale returns a sale the actor may see. Errors: ENOTFOUND.
 func (s *LeadService) Sale(ctx context.Context, id string) (*Sale, error) {
-	a, err := actor(ctx)
-	if err != nil {
-		return nil, err
-	}
-	id = NormalizeID(id)
-	if !ValidID(id) {
-		return nil, NotFound("sale")
-	}
-	sale, err := s.store.Sale(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if !a.CanSeeOwner(sale.OwnerID) {
-		return nil, NotFound("sale")
-	}
-	return sale, nil
+	return visible(ctx, "sale", id, s.store.Sale, func(s *Sale) string { return s.OwnerID })
 }
 
 // Sales returns a page of the sales the actor may see and the next cursor.
