@@ -71,3 +71,12 @@ type QueuedJob struct {
 	State       string // River's: scheduled, available, running, completed, ...
 	ScheduledAt time.Time
 }
+
+// CalibrationRefitJob refits the calibrations of the AI's scores from the
+// outcomes recorded so far (AnalysisService.Recalibrate). It is a periodic
+// job: the engine's elected leader enqueues it on a schedule, so replicas
+// never refit side by side.
+type CalibrationRefitJob struct{}
+
+// Kind implements JobArgs.
+func (CalibrationRefitJob) Kind() string { return "ai_calibration_refit" }

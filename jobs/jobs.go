@@ -34,6 +34,15 @@
 // they run (a moved, done or deleted task makes them stale), so no change of
 // a task ever has to find and cancel one.
 //
+// The calibration refit (crm.CalibrationRefitJob) is a periodic job of River:
+// only the elected leader among the replicas runs River's periodic enqueuer,
+// so one refit is enqueued per interval however many replicas run. A new
+// leader enqueues one at once (RunOnStart: a leader that keeps changing, as
+// in rolling deploys, would otherwise never reach an interval's end), and
+// the job is unique by period, so a leader elected in the same interval as
+// its predecessor's run adds nothing. A refit run twice (River runs a job at
+// least once) writes the same fit twice: harmless.
+//
 // Snoozes carry a webhook's own retry schedule (River's attempts count only
 // failures of the service itself: errors and rescues), so the schedule lives
 // in the domain, where it is tested, and River's default retry policy with
@@ -62,6 +71,11 @@ const (
 	DefaultRescueAfter = 60 * time.Second
 	DefaultSoftStop    = 20 * time.Second
 	DefaultMaxWorkers  = 10
+	// DefaultRefitInterval is how often the calibrations are refitted.
+	// Outcomes arrive as deals close, a few a day for most teams; a fit
+	// moves little between two of them, and it reads every outcome, so
+	// hourly is fresh enough and cheap.
+	DefaultRefitInterval = time.Hour
 )
 
 // Config configures an Engine. Zero values take the defaults above.
@@ -71,6 +85,10 @@ type Config struct {
 	Webhooks Webhooks
 	// Reminders, when set, registers the worker of task reminders.
 	Reminders Reminders
+	// Calibrations, when set, registers the periodic refit of the AI's
+	// calibrations, every RefitInterval (DefaultRefitInterval when 0).
+	Calibrations  Calibrations
+	RefitInterval time.Duration
 
 	MaxWorkers  int
 	JobTimeout  time.Duration
@@ -123,6 +141,11 @@ func newEngine[TTx any](driver riverdriver.Driver[TTx], cfg Config, sqlite bool)
 	if cfg.Reminders != nil {
 		river.AddWorker(workers, &reminderWorker{tasks: cfg.Reminders})
 	}
+	var periodic []*river.PeriodicJob
+	if cfg.Calibrations != nil {
+		river.AddWorker(workers, &refitWorker{cals: cfg.Calibrations})
+		periodic = append(periodic, refitJob(cmpOr(cfg.RefitInterval, DefaultRefitInterval)))
+	}
 	if cfg.MaxWorkers <= 0 {
 		cfg.MaxWorkers = DefaultMaxWorkers
 	}
@@ -147,8 +170,9 @@ func newEngine[TTx any](driver riverdriver.Driver[TTx], cfg Config, sqlite bool)
 		SoftStopTimeout:      cmpOr(cfg.SoftStop, DefaultSoftStop),
 		FetchPollInterval:    cfg.PollInterval,
 		ErrorHandler:         &errorLogger{log: cfg.Logger},
+		PeriodicJobs:         periodic,
 	}
-	idle := cfg.Webhooks == nil && cfg.Reminders == nil
+	idle := cfg.Webhooks == nil && cfg.Reminders == nil && cfg.Calibrations == nil
 	if idle {
 		// Nothing to work: River refuses to start without a worker.
 		rc.Queues, rc.Workers = nil, nil

@@ -22,30 +22,32 @@ type store interface {
 	Migrate(ctx context.Context, cmd string, w io.Writer) error
 }
 
+// engines open a store of each kind, and an engine on it.
+var engines = map[string]func(t *testing.T) (store, func(jobs.Config) (jobs.Engine, error)){
+	"sqlite": func(t *testing.T) (store, func(jobs.Config) (jobs.Engine, error)) {
+		db, err := sqlite.Open(context.Background(), testdb.SQLitePath(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = db.Close() })
+		return db, func(c jobs.Config) (jobs.Engine, error) { return jobs.NewSQLite(db.Writer(), c) }
+	},
+	"postgres": func(t *testing.T) (store, func(jobs.Config) (jobs.Engine, error)) {
+		db, err := postgres.Open(context.Background(), testdb.PostgresURL(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = db.Close() })
+		return db, func(c jobs.Config) (jobs.Engine, error) { return jobs.NewPostgres(db.Pool(), c) }
+	},
+}
+
 // TestReminders runs the real engine on each store: a task falling due
 // reminds its assignee through River, while the jobs of a task moved away
 // and of a task done before its time remind nobody. No time is asserted:
 // the test waits (up to a generous bound) for the engine to have worked
 // every job that is due.
 func TestReminders(t *testing.T) {
-	engines := map[string]func(t *testing.T) (store, func(jobs.Config) (jobs.Engine, error)){
-		"sqlite": func(t *testing.T) (store, func(jobs.Config) (jobs.Engine, error)) {
-			db, err := sqlite.Open(context.Background(), testdb.SQLitePath(t))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = db.Close() })
-			return db, func(c jobs.Config) (jobs.Engine, error) { return jobs.NewSQLite(db.Writer(), c) }
-		},
-		"postgres": func(t *testing.T) (store, func(jobs.Config) (jobs.Engine, error)) {
-			db, err := postgres.Open(context.Background(), testdb.PostgresURL(t))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = db.Close() })
-			return db, func(c jobs.Config) (jobs.Engine, error) { return jobs.NewPostgres(db.Pool(), c) }
-		},
-	}
 	for name, open := range engines {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()

@@ -3,6 +3,7 @@ package jobs
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
@@ -62,6 +63,31 @@ type reminderWorker struct {
 
 func (w *reminderWorker) Work(ctx context.Context, job *river.Job[crm.TaskDueJob]) error {
 	return w.tasks.RemindTask(ctx, job.Args)
+}
+
+// Calibrations is what the refit worker needs of the service.
+type Calibrations interface {
+	// Recalibrate fits and stores the calibrations of every prompt version
+	// with enough outcomes.
+	Recalibrate(ctx context.Context) ([]*crm.Calibration, error)
+}
+
+type refitWorker struct {
+	river.WorkerDefaults[crm.CalibrationRefitJob]
+	cals Calibrations
+}
+
+func (w *refitWorker) Work(ctx context.Context, job *river.Job[crm.CalibrationRefitJob]) error {
+	_, err := w.cals.Recalibrate(crm.WithActor(ctx, crm.System))
+	return err
+}
+
+// refitJob is the periodic job of the calibration refit: enqueued by the
+// leader every interval and when it is elected, unique within its period.
+func refitJob(interval time.Duration) *river.PeriodicJob {
+	return river.NewPeriodicJob(river.PeriodicInterval(interval), func() (river.JobArgs, *river.InsertOpts) {
+		return crm.CalibrationRefitJob{}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByPeriod: interval}}
+	}, &river.PeriodicJobOpts{ID: crm.CalibrationRefitJob{}.Kind(), RunOnStart: true})
 }
 
 // errorLogger logs jobs that failed or panicked; River retries them.

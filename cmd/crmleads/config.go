@@ -42,6 +42,9 @@ type config struct {
 	WebhookSchedule     []time.Duration
 	JobTimeout          time.Duration
 	JobRescueAfter      time.Duration
+
+	// The feedback loop: how often calibrations are refitted.
+	RefitInterval time.Duration
 }
 
 // envWithDotenv returns a getenv that falls back to the .env file's values.
@@ -170,6 +173,13 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	if c.JobRescueAfter <= c.JobTimeout {
 		return c, fmt.Errorf("CRM_JOB_RESCUE_AFTER: must be longer than CRM_JOB_TIMEOUT (%s)", c.JobTimeout)
+	}
+	if c.RefitInterval, err = duration(getenv, "CRM_AI_REFIT_INTERVAL", jobs.DefaultRefitInterval); err != nil {
+		return c, err
+	}
+	if c.RefitInterval < time.Second {
+		// River's periodic jobs run at most once a second.
+		return c, fmt.Errorf("CRM_AI_REFIT_INTERVAL: must be at least 1s")
 	}
 	c.BcryptCost = 0
 	if v := getenv("CRM_BCRYPT_COST"); v != "" {
