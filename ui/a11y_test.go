@@ -242,11 +242,32 @@ func TestAccessibility(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// Tasks in every group of My tasks, one done, and a reminder on the bell.
+	now := time.Now()
+	for i, due := range []time.Time{now.Add(-time.Hour), now.Add(time.Minute), now.Add(72 * time.Hour), now.Add(96 * time.Hour)} {
+		task, err := b.svc.Leads.CreateTask(actx, analyzed.ID, crm.TaskInput{Title: fmt.Sprintf("Task %d", i+1), DueAt: due})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 3 {
+			yes := true
+			if _, err := b.svc.Leads.UpdateTask(actx, task.ID, crm.TaskUpdate{Done: &yes}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if i == 0 {
+			if err := b.svc.Leads.RemindTask(t.Context(), crm.TaskDueJob{TaskID: task.ID, DueAt: task.DueAt}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+
 	s.audit = newAudit(t)
 	leadPages := []string{"/app/leads/" + fresh.ID, "/app/leads/" + analyzed.ID, "/app/leads/" + stale.ID,
 		"/app/leads/" + done.ID, "/app/leads/" + lost.ID}
 	common := []string{"/app/leads", "/app/leads?stage=qualified&q=iryna", "/app/board", "/app/leads/new",
-		"/app/sales", "/app/sales/board", "/app/sales/" + sale.ID, "/app/nowhere", "/app/leads/" + crm.NewID()}
+		"/app/sales", "/app/sales/board", "/app/sales/" + sale.ID, "/app/nowhere", "/app/leads/" + crm.NewID(),
+		"/app/tasks", "/app/notifications"}
 	for _, lang := range []string{"en", "uk"} {
 		s.open("/app/login")
 		s.click(`.lang button[value="` + lang + `"]`)
@@ -260,7 +281,7 @@ func TestAccessibility(t *testing.T) {
 
 		s.signIn(b.admin.Email)
 		for _, p := range append(leadPages, "/app/admin/settings", "/app/audit", "/app/audit?action=lead.transferred", "/app/ai",
-			"/app/admin/users") {
+			"/app/tasks", "/app/notifications", "/app/admin/users") {
 			s.open(p)
 		}
 		s.click("#create-user") // empty: the form shows its errors

@@ -302,6 +302,9 @@ type leadPageData struct {
 	Activities    []activityView
 	ActivityKinds []crm.ActivityKind
 	LostReasons   []string // offered when the lead is lost
+	Timeline      []timelineItem
+	Tasks         []taskView
+	TaskDue       time.Time // the new-task form's default: an hour from now
 	Currency      string   // the default currency of a transfer's value
 }
 
@@ -418,6 +421,19 @@ func (a *App) showLead(w http.ResponseWriter, r *http.Request, v *view, form *le
 	}
 	// Without the settings the lists are empty and the forms still work.
 	d.LostReasons, _ = svc.Leads.LostReasonOptions(ctx)
+	entries, err := svc.Leads.Timeline(ctx, id)
+	if err != nil {
+		a.fail(w, r, v, err)
+		return
+	}
+	d.Timeline = timeline(v, people, entries)
+	tasks, err := svc.Leads.LeadTasks(ctx, id)
+	if err != nil {
+		a.fail(w, r, v, err)
+		return
+	}
+	d.Tasks = leadTasks(v, people, tasks)
+	d.TaskDue = time.Now().Add(time.Hour).Truncate(time.Minute)
 	d.Currency, _ = svc.Leads.DefaultCurrency(ctx)
 	v.Title, v.Nav, v.Data = leadTitle(l), "leads", d
 	a.render(w, r, v, "lead", status)
@@ -478,6 +494,9 @@ func describeEvent(l *Locale, e *crm.Event, name func(id string) string) string 
 			return l.T("event.lead_transferred_gate", l.Num(score), l.TOr("gate."+basis, basis))
 		}
 		return l.T("event.lead_transferred")
+	case crm.ActionTaskCreated, crm.ActionTaskUpdated, crm.ActionTaskDone, crm.ActionTaskReopen, crm.ActionTaskDeleted:
+		title, _ := e.Data["title"].(string)
+		return l.T("event."+strings.ReplaceAll(e.Action, ".", "_"), title)
 	case crm.ActionSaleStage:
 		return l.T("event.sale_stage", l.T("sale_stage."+e.From), l.T("sale_stage."+e.To))
 	case crm.ActionUserCreated:

@@ -43,6 +43,7 @@ type view struct {
 	Data    any
 	Status  int
 	Message string // the error page's explanation
+	Counts  navCounts
 }
 
 // IsAdmin decides whether the Admin link shows; the service decides access.
@@ -132,6 +133,9 @@ func (a *App) signedIn(h handler) handler {
 			return
 		}
 		v.User, v.Actor = u, actor
+		if r.Method == http.MethodGet {
+			v.Counts = a.counts(r)
+		}
 		h(w, r, v)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"path"
 	"strings"
+	"time"
 
 	"github.com/crmleads/crm"
 	"github.com/crmleads/crm/auth"
@@ -96,7 +97,7 @@ func (a *App) loadAssets() error {
 
 // pageNames lists every page template; each is parsed with the layout.
 var pageNames = []string{"login", "leads", "board", "lead_new", "lead", "sales", "sales_board", "sale",
-	"users", "settings", "audit", "quality", "error"}
+	"users", "settings", "audit", "quality", "error", "tasks", "notifications"}
 
 func (a *App) parseTemplates() error {
 	funcs := template.FuncMap{
@@ -107,8 +108,10 @@ func (a *App) parseTemplates() error {
 			}
 			return u, nil
 		},
-		"pct": func(f float64) string { return fmt.Sprintf("%.0f%%", f*100) },
-		"str": func(v any) string { return fmt.Sprint(v) },
+		"pct":      func(f float64) string { return fmt.Sprintf("%.0f%%", f*100) },
+		"str":      func(v any) string { return fmt.Sprint(v) },
+		"arr":      func(xs ...any) []any { return xs },
+		"formtime": func(t time.Time) string { return t.UTC().Format(formTime) },
 	}
 	base, err := template.New("base").Funcs(funcs).ParseFS(templateFS, "templates/_*.html")
 	if err != nil {
@@ -157,6 +160,11 @@ func (a *App) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("POST /app/leads/{id}/transfer", a.form(a.signedIn(a.leadTransfer)))
 	mux.HandleFunc("POST /app/leads/{id}/owner", a.form(a.signedIn(a.leadOwner)))
 	mux.HandleFunc("POST /app/leads/{id}/activities", a.form(a.signedIn(a.leadActivity)))
+	mux.HandleFunc("POST /app/leads/{id}/tasks", a.form(a.signedIn(a.leadTaskCreate)))
+	mux.HandleFunc("GET /app/tasks", a.page(a.signedIn(a.tasksPage)))
+	mux.HandleFunc("POST /app/tasks/{id}/done", a.form(a.signedIn(a.taskDone)))
+	mux.HandleFunc("GET /app/notifications", a.page(a.signedIn(a.notificationsPage)))
+	mux.HandleFunc("POST /app/notifications/read", a.form(a.signedIn(a.notificationsRead)))
 
 	mux.HandleFunc("GET /app/sales", a.page(a.signedIn(a.salesPage)))
 	mux.HandleFunc("GET /app/sales/board", a.page(a.signedIn(a.salesBoardPage)))
