@@ -25,6 +25,10 @@ func (s *AnalysisService) Analyze(ctx context.Context, id string) (*LeadAnalysis
 	if s.scorer == nil {
 		return nil, Unavailable(CodeAIUnavailable, "no AI provider is configured", 0, nil)
 	}
+	// Counted before the call: each call is paid for, whatever it answers.
+	if err := s.limits.takeAIQuota(ctx, a.UserID); err != nil {
+		return nil, err
+	}
 	if err := s.acquireAI(ctx); err != nil {
 		return nil, err
 	}

@@ -31,6 +31,8 @@ const (
 	CodeUnauthorized      = "unauthorized"
 	CodeForbidden         = "forbidden"
 	CodeTooManyAttempts   = "too_many_attempts"
+	CodeRateLimited       = "rate_limited"
+	CodeQuotaExceeded     = "quota_exceeded"
 	CodeAIBadAnswer       = "ai_bad_answer"
 	CodeAIUnavailable     = "ai_unavailable"
 	CodeAIRejected        = "ai_rejected"

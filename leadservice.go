@@ -120,6 +120,9 @@ func (s *LeadService) Leads(ctx context.Context, f LeadFilter) ([]*Lead, string,
 		return nil, "", err
 	}
 	f.Q = strings.TrimSpace(f.Q)
+	if utf8.RuneCountInString(f.Q) > MaxShortText {
+		return nil, "", Invalid(FieldError{Field: "q", Message: "must be at most 200 characters"})
+	}
 	if err := CheckText("q", f.Q); err != nil {
 		// A NUL would match every lead on SQLite and fail on PostgreSQL:
 		// refused alike, not answered with zero or all matches.

@@ -29,7 +29,13 @@ type Config struct {
 	MonthlyBudgetUSD float64
 	// Webhooks configures webhook deliveries (the sender, the schedule).
 	Webhooks WebhookConfig
-	Now      func() time.Time
+	// RateLimit is the requests per minute one user, or one client address,
+	// may make (LimitService.Allow); 0 turns the limit off.
+	RateLimit int
+	// AIDailyQuota is the AI analyses one user may ask for per UTC day; 0
+	// turns the quota off.
+	AIDailyQuota int
+	Now          func() time.Time
 }
 
 // Services are the three services of the domain, split where their
@@ -42,6 +48,7 @@ type Services struct {
 	Leads    *LeadService
 	Analyses *AnalysisService
 	Webhooks *WebhookService
+	Limits   *LimitService
 	store    Store
 }
 
@@ -55,11 +62,15 @@ func NewServices(cfg Config) *Services {
 	if leads.minScore == 0 {
 		leads.minScore = DefaultMinScore
 	}
+	limits := &LimitService{base: b, perMinute: cfg.RateLimit, dailyQuota: cfg.AIDailyQuota}
+	analyses := newAnalysisService(leads, cfg.Scorer, cfg.MaxConcurrentAI, cfg.AIQueueWait, cfg.MonthlyBudgetUSD)
+	analyses.limits = limits
 	return &Services{
 		Users:    newUserService(b, cfg.Hasher),
 		Leads:    leads,
-		Analyses: newAnalysisService(leads, cfg.Scorer, cfg.MaxConcurrentAI, cfg.AIQueueWait, cfg.MonthlyBudgetUSD),
+		Analyses: analyses,
 		Webhooks: newWebhookService(b, cfg.Webhooks),
+		Limits:   limits,
 		store:    cfg.Store,
 	}
 }
@@ -124,6 +135,7 @@ type AnalysisService struct {
 	aiWait  time.Duration
 
 	monthlyBudget float64
+	limits        *LimitService // the daily quota of analyses per user
 }
 
 func newAnalysisService(leads *LeadService, scorer Scorer, maxInFlight int, wait time.Duration, budget float64) *AnalysisService {

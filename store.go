@@ -111,6 +111,18 @@ type Store interface {
 	// newest first (by id).
 	Deliveries(ctx context.Context, f DeliveryFilter) ([]*Delivery, error)
 
+	// TakeTokens takes one token from each bucket named by keys (distinct),
+	// in one atomic statement: a bucket holds at most burst tokens, refills
+	// at rate per second from its last use and is created full. It returns
+	// the buckets that had no token (their state, untouched); the others
+	// gave theirs.
+	TakeTokens(ctx context.Context, keys []string, rate, burst float64, now time.Time) ([]Bucket, error)
+	// TakeQuota counts one use under key unless limit uses are counted
+	// already, atomically; ok is false then.
+	TakeQuota(ctx context.Context, key string, limit int, now time.Time) (ok bool, err error)
+	// PruneBuckets forgets the buckets and counters last used before t.
+	PruneBuckets(ctx context.Context, before time.Time) error
+
 	// Ping checks that the database answers and the migrations are applied.
 	Ping(ctx context.Context) error
 	Close() error

@@ -39,6 +39,7 @@ func Run(t *testing.T, open func(t *testing.T) crm.Store) {
 		{"Jobs", jobTests},
 		{"Webhooks", webhookTests},
 		{"Hostile", hostileTests},
+		{"Limits", limitTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

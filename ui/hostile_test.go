@@ -146,3 +146,24 @@ func TestPageBadText(t *testing.T) {
 		t.Errorf("leads after refused forms: %d, %v", len(leads), err)
 	}
 }
+
+// TestPageFieldLimits: the lead form holds the API's limits (the domain's):
+// 200 characters of a name pass, 201 are 422, as POST /leads answers.
+func TestPageFieldLimits(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	c := b.client(t)
+	c.login(b.alice.Email)
+	if p := c.post("/app/leads", url.Values{"source": {"manual"}, "name": {strings.Repeat("я", crm.MaxShortText)}}); p.status != http.StatusSeeOther {
+		t.Errorf("a name of %d characters: %d, want 303", crm.MaxShortText, p.status)
+	}
+	for field, limit := range map[string]int{"name": crm.MaxShortText, "company": crm.MaxShortText, "note": crm.MaxNoteText} {
+		p := c.post("/app/leads", url.Values{"source": {"manual"}, "name": {"x"}, field: {strings.Repeat("я", limit+1)}})
+		if p.status != http.StatusUnprocessableEntity {
+			t.Errorf("%s of %d characters: %d, want 422", field, limit+1, p.status)
+		}
+	}
+	if p := c.get("/app/leads?q=" + strings.Repeat("q", crm.MaxShortText+1)); p.status != http.StatusUnprocessableEntity {
+		t.Errorf("a q of %d characters: %d, want 422 (the API's maxLength)", crm.MaxShortText+1, p.status)
+	}
+}

@@ -25,7 +25,7 @@ type leadCreateInput struct {
 	AllowDuplicate bool `query:"allow_duplicate" doc:"Create the lead even when it looks like an open one (409 possible_duplicate otherwise)"`
 	Body           struct {
 		Source         string `json:"source" enum:"scanner,partner,manual"`
-		BusinessDomain string `json:"business_domain,omitempty" doc:"One of the configured catalog (default first, second, third)"`
+		BusinessDomain string `json:"business_domain,omitempty" maxLength:"64" doc:"One of the configured catalog (default first, second, third)"`
 		MessagesCount  int    `json:"messages_count,omitempty" minimum:"0" maximum:"1000000"`
 		Name           string `json:"name,omitempty" maxLength:"200"`
 		Email          string `json:"email,omitempty" maxLength:"200"`
@@ -113,12 +113,12 @@ func handleLeadGet(d Deps) func(context.Context, *idPath) (*leadResponse, error)
 type leadUpdateInput struct {
 	ID   string `path:"id"`
 	Body struct {
-		Name           NullableString `json:"name,omitempty" doc:"null or \"\" clears"`
-		Email          NullableString `json:"email,omitempty"`
-		Phone          NullableString `json:"phone,omitempty"`
-		Company        NullableString `json:"company,omitempty"`
-		Note           NullableString `json:"note,omitempty"`
-		BusinessDomain NullableString `json:"business_domain,omitempty" doc:"One of the catalog; null clears. Frozen once the lead is closed."`
+		Name           NullableString `json:"name,omitempty" maxLength:"200" doc:"null or \"\" clears"`
+		Email          NullableString `json:"email,omitempty" maxLength:"200"`
+		Phone          NullableString `json:"phone,omitempty" maxLength:"200"`
+		Company        NullableString `json:"company,omitempty" maxLength:"200"`
+		Note           NullableString `json:"note,omitempty" maxLength:"5000"`
+		BusinessDomain NullableString `json:"business_domain,omitempty" maxLength:"64" doc:"One of the catalog; null clears. Frozen once the lead is closed."`
 		OwnerID        string         `json:"owner_id,omitempty" doc:"Reassign (senior managers and admins)"`
 	}
 }
@@ -208,7 +208,7 @@ type transferInput struct {
 	ID   string `path:"id"`
 	Body *struct {
 		Amount   string `json:"amount,omitempty" pattern:"^[0-9]+(\\.[0-9]+)?$" maxLength:"20" doc:"The deal's value, a decimal string ≥ 0 such as \"1250.00\" (a JSON number is refused)"`
-		Currency string `json:"currency,omitempty" doc:"ISO 4217; the default of the settings when left out"`
+		Currency string `json:"currency,omitempty" maxLength:"3" doc:"ISO 4217; the default of the settings when left out"`
 	}
 }
 

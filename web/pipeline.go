@@ -187,7 +187,7 @@ type saleValueInput struct {
 	ID   string `path:"id"`
 	Body struct {
 		Amount   string `json:"amount" pattern:"^[0-9]+(\\.[0-9]+)?$" maxLength:"20" doc:"A decimal string ≥ 0 such as \"1250.00\" (a JSON number is refused)"`
-		Currency string `json:"currency,omitempty" doc:"ISO 4217; the sale's currency, else the default of the settings, when left out"`
+		Currency string `json:"currency,omitempty" maxLength:"3" doc:"ISO 4217; the sale's currency, else the default of the settings, when left out"`
 	}
 }
 

@@ -168,6 +168,9 @@ func register[I, O any](api huma.API, tag, method, path, summary string, h func(
 		Security:     []map[string][]string{{"bearer": {}}},
 		Errors:       []int{http.StatusUnauthorized, http.StatusServiceUnavailable},
 	}
+	if path != "/healthz" && path != "/readyz" { // rateLimit counts every other request
+		op.Errors = append(op.Errors, http.StatusTooManyRequests)
+	}
 	if hasBody[I]() {
 		bodyErrors(&op)
 	}

@@ -51,6 +51,7 @@ func NewServer(d Deps) http.Handler {
 		d.Pages(mux)
 	}
 	var h http.Handler = mux
+	h = rateLimit(d, h)
 	h = sameSlash(h)
 	h = cors(d.CORSOrigins, h)
 	h = securityHeaders(h)

@@ -43,7 +43,7 @@ func handleSettingsGet(d Deps) func(context.Context, *struct{}) (*settingsRespon
 
 type pipelineSettingsInput struct {
 	Body struct {
-		DefaultCurrency *string  `json:"default_currency,omitempty" doc:"ISO 4217"`
+		DefaultCurrency *string  `json:"default_currency,omitempty" maxLength:"3" doc:"ISO 4217"`
 		LostReasons     []string `json:"lost_reasons,omitempty" maxItems:"30" doc:"Replaces the list offered when a lead is lost"`
 	}
 }

@@ -239,6 +239,7 @@ type env struct {
 	kind   string
 	svc    *crm.Services
 	store  crm.Store
+	scorer crm.Scorer
 	tokens *auth.Tokens
 	srv    *httptest.Server
 	fake   *fakeclaude.Server
@@ -304,7 +305,7 @@ func newEnv(t *testing.T, kind string, opts ...envOption) *env {
 	srv := httptest.NewServer(check.wrap(web.NewServer(deps)))
 	t.Cleanup(srv.Close)
 
-	e := &env{t: t, kind: kind, svc: svc, store: store, tokens: tokens, srv: srv, fake: fake, check: check}
+	e := &env{t: t, kind: kind, svc: svc, store: store, scorer: scorer, tokens: tokens, srv: srv, fake: fake, check: check}
 	e.admin = e.newUser("admin@example.com", crm.RoleAdmin)
 	e.senior = e.newUser("senior@example.com", crm.RoleSeniorManager)
 	e.mgr = e.newUser("manager@example.com", crm.RoleManager)

@@ -83,6 +83,7 @@ func startExec(ctx context.Context, databaseURL, workDir string) (*server, error
 	cmd := exec.Command(bin, "serve")
 	cmd.Dir = workDir // no stray .env
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+databaseURL, "CRM_ADDR="+addr, "CRM_AI_PROVIDER=baseline",
+		"CRM_RATE_LIMIT=0", "CRM_AI_DAILY_QUOTA=0", // a benchmark is one client hammering on purpose
 		"CRM_LOG_LEVEL=info", "CRM_LOG_FORMAT=text")
 	logf, err := os.Create(filepath.Join(workDir, "crmleads.log"))
 	if err != nil {

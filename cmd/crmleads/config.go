@@ -32,6 +32,8 @@ type config struct {
 	TokenTTL      time.Duration
 	CORSOrigins   []string
 	Proxies       []netip.Prefix // CRM_TRUSTED_PROXIES
+	RateLimit     int            // CRM_RATE_LIMIT, requests per minute; 0 off
+	AIDailyQuota  int            // CRM_AI_DAILY_QUOTA, analyses per user per day; 0 off
 	LogFormat     string
 	LogLevel      string
 	BcryptCost    int
@@ -119,6 +121,20 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if !strings.HasPrefix(c.DatabaseURL, "sqlite:") && !strings.HasPrefix(c.DatabaseURL, "postgres://") &&
 		!strings.HasPrefix(c.DatabaseURL, "postgresql://") {
 		return c, fmt.Errorf("DATABASE_URL: %q is neither sqlite:PATH nor postgres://…", c.DatabaseURL)
+	}
+	for _, l := range []struct {
+		name string
+		def  int
+		to   *int
+	}{{"CRM_RATE_LIMIT", 1200, &c.RateLimit}, {"CRM_AI_DAILY_QUOTA", 500, &c.AIDailyQuota}} {
+		*l.to = l.def
+		if v := getenv(l.name); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 {
+				return c, fmt.Errorf("%s: %q is not a whole number ≥ 0 (0 turns it off)", l.name, v)
+			}
+			*l.to = n
+		}
 	}
 	if c.Proxies, err = request.ParseProxies(getenv("CRM_TRUSTED_PROXIES")); err != nil {
 		return c, fmt.Errorf("CRM_TRUSTED_PROXIES: %v (want addresses or CIDR prefixes, comma-separated)", err)

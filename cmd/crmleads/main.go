@@ -149,7 +149,7 @@ func newService(cfg config, st crm.Store, ms ...*metrics.Set) (*crm.Services, er
 	}
 	sender := webhook.New(webhook.Config{AllowPrivate: cfg.WebhookAllowPrivate, TelegramAPI: cfg.TelegramAPI})
 	return crm.NewServices(crm.Config{Store: st, Scorer: scorer, Hasher: auth.Bcrypt{Cost: cfg.BcryptCost},
-		MinScore: cfg.MinScore, Domains: cfg.Domains,
+		MinScore: cfg.MinScore, Domains: cfg.Domains, RateLimit: cfg.RateLimit, AIDailyQuota: cfg.AIDailyQuota,
 		Webhooks: crm.WebhookConfig{Sender: sender, AllowPrivate: cfg.WebhookAllowPrivate, Schedule: cfg.WebhookSchedule},
 	}), nil
 }

@@ -1,0 +1,67 @@
+package postgres
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/crmleads/crm"
+)
+
+func unixSeconds(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }
+
+// TakeTokens takes a token from each bucket in one statement: ON CONFLICT DO
+// UPDATE locks each existing row and evaluates its WHERE on the latest
+// version, so concurrent requests on every replica take one token each and
+// none from an empty bucket. The state of the refused buckets is read only
+// when there are some.
+func (db *DB) TakeTokens(ctx context.Context, keys []string, rate, burst float64, now time.Time) ([]crm.Bucket, error) {
+	rows, err := db.pool.Query(ctx, `INSERT INTO limits AS b (key, tokens, at)
+		SELECT k, $2::float8 - 1, $4::float8 FROM unnest($1::text[]) AS k
+		ON CONFLICT (key) DO UPDATE SET
+			tokens = LEAST($2, b.tokens + GREATEST(0, excluded.at - b.at) * $3) - 1,
+			at = GREATEST(b.at, excluded.at)
+		WHERE LEAST($2, b.tokens + GREATEST(0, excluded.at - b.at) * $3) >= 1
+		RETURNING key`, keys, burst, rate, unixSeconds(now))
+	if err != nil {
+		return nil, classify("take tokens", err, "")
+	}
+	given, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, classify("take tokens", err, "")
+	}
+	if len(given) == len(keys) {
+		return nil, nil
+	}
+	rows, err = db.pool.Query(ctx, `SELECT key, tokens, at FROM limits WHERE key = ANY($1) AND NOT key = ANY($2)`, keys, given)
+	if err != nil {
+		return nil, classify("read buckets", err, "")
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (crm.Bucket, error) {
+		var b crm.Bucket
+		var at float64
+		err := r.Scan(&b.Key, &b.Tokens, &at)
+		b.At = time.Unix(0, int64(at*1e9)).UTC()
+		return b, err
+	})
+	return out, classify("read buckets", err, "")
+}
+
+// TakeQuota counts a use in one statement, under the row's lock.
+func (db *DB) TakeQuota(ctx context.Context, key string, limit int, now time.Time) (bool, error) {
+	rows, err := db.pool.Query(ctx, `INSERT INTO limits AS b (key, tokens, at) VALUES ($1, 1, $3)
+		ON CONFLICT (key) DO UPDATE SET tokens = b.tokens + 1, at = excluded.at WHERE b.tokens < $2
+		RETURNING key`, key, limit, unixSeconds(now))
+	if err != nil {
+		return false, classify("take quota", err, "")
+	}
+	got, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	return len(got) == 1, classify("take quota", err, "")
+}
+
+// PruneBuckets forgets the rows last used before t.
+func (db *DB) PruneBuckets(ctx context.Context, before time.Time) error {
+	_, err := db.pool.Exec(ctx, `DELETE FROM limits WHERE at < $1`, unixSeconds(before))
+	return classify("prune buckets", err, "")
+}
