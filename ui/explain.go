@@ -59,6 +59,9 @@ func fieldMessage(l *Locale, f crm.FieldError) string {
 	if msg, ok := domainsMessage(l, f); ok {
 		return msg
 	}
+	if msg, ok := webhookMessage(l, f); ok {
+		return msg
+	}
 	if f.Field == "business_domain" && strings.HasPrefix(f.Message, "must be one of") {
 		return l.T("fe.business_domain")
 	}

@@ -97,7 +97,7 @@ func (a *App) loadAssets() error {
 
 // pageNames lists every page template; each is parsed with the layout.
 var pageNames = []string{"login", "leads", "board", "lead_new", "lead", "sales", "sales_board", "sale",
-	"users", "settings", "audit", "quality", "error", "tasks", "notifications"}
+	"users", "settings", "audit", "quality", "error", "tasks", "notifications", "webhooks"}
 
 func (a *App) parseTemplates() error {
 	funcs := template.FuncMap{
@@ -179,6 +179,14 @@ func (a *App) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("GET /app/admin/settings", a.page(a.signedIn(a.settingsPage)))
 	mux.HandleFunc("POST /app/admin/settings", a.form(a.signedIn(a.settingsUpdate)))
 	mux.HandleFunc("POST /app/admin/settings/gate", a.form(a.signedIn(a.settingsGate)))
+	mux.HandleFunc("GET /app/admin/webhooks", a.page(a.signedIn(a.webhooksPage)))
+	mux.HandleFunc("POST /app/admin/webhooks", a.form(a.signedIn(a.webhookCreate)))
+	mux.HandleFunc("POST /app/admin/webhooks/{id}/test", a.form(a.signedIn(a.webhookTest)))
+	mux.HandleFunc("POST /app/admin/webhooks/{id}/enabled", a.form(a.signedIn(a.webhookEnabled)))
+	mux.HandleFunc("POST /app/admin/webhooks/{id}/rotate", a.form(a.signedIn(a.webhookRotate)))
+	mux.HandleFunc("POST /app/admin/webhooks/{id}/delete", a.form(a.signedIn(a.webhookDelete)))
+	mux.HandleFunc("POST /app/admin/webhooks/{id}/replay", a.form(a.signedIn(a.webhookReplay)))
+	mux.HandleFunc("POST /app/admin/webhooks/{id}/replay-failed", a.form(a.signedIn(a.webhookReplayFailed)))
 
 	// Anything else under /app/ is a friendly page, not the API's problem JSON.
 	mux.HandleFunc("/app/", a.page(func(w http.ResponseWriter, r *http.Request, v *view) {
