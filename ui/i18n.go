@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/crmleads/crm"
 )
 
 //go:embed locales/*.json
@@ -78,6 +80,16 @@ func (l *Locale) Date(t time.Time) string {
 		return t.Format("02.01.2006 15:04")
 	}
 	return t.Format("2 Jan 2006 15:04")
+}
+
+// Money formats an amount in its currency's minor units, with the locale's
+// decimal separator: uk 1250,00 UAH, en 1250.00 UAH.
+func (l *Locale) Money(a crm.Amount, currency string) string {
+	s := a.Format(currency)
+	if l.Lang == "uk" {
+		s = strings.Replace(s, ".", ",", 1)
+	}
+	return s + "\u00a0" + currency
 }
 
 // ISO is the machine-readable form of a time, for <time datetime>.

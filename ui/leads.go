@@ -24,10 +24,13 @@ type option struct {
 type leadRow struct {
 	Lead  *crm.Lead
 	Owner string
+	Moves []boardMove // on the board: the legal moves of the card
+	Next  string      // the same, for the board's script
 }
 
 type leadsData struct {
 	Stage, Source, Owner, Q string
+	NoNextStep              bool
 	Stages                  []option
 	Sources                 []option
 	Owners                  []option // empty: no owner filter for this role
@@ -118,7 +121,8 @@ func leadTitle(l *crm.Lead) string {
 func (a *App) leadsPage(w http.ResponseWriter, r *http.Request, v *view) {
 	q := r.URL.Query()
 	d := leadsData{Stage: q.Get("stage"), Source: q.Get("source"), Owner: q.Get("owner"), Q: q.Get("q")}
-	d.Filtered = d.Stage != "" || d.Source != "" || d.Owner != "" || d.Q != ""
+	d.NoNextStep = q.Get("no_next_step") == "1"
+	d.Filtered = d.Stage != "" || d.Source != "" || d.Owner != "" || d.Q != "" || d.NoNextStep
 	for _, s := range crm.LeadStages {
 		d.Stages = append(d.Stages, option{string(s), v.L.T("lead_stage." + string(s)), d.Stage == string(s)})
 	}
@@ -137,7 +141,7 @@ func (a *App) leadsPage(w http.ResponseWriter, r *http.Request, v *view) {
 		owner = ""
 	}
 	leads, next, err := a.deps.Leads.Leads(r.Context(), crm.LeadFilter{Stage: crm.LeadStage(d.Stage),
-		Source: crm.Source(d.Source), OwnerID: owner, Q: d.Q, After: q.Get("cursor"), Limit: listPageSize})
+		Source: crm.Source(d.Source), OwnerID: owner, Q: d.Q, NoNextStep: d.NoNextStep, After: q.Get("cursor"), Limit: listPageSize})
 	if err != nil {
 		if badCursor(err) { // a stale or hand-made cursor: start again
 			v.Flash = bad(a.explain(v.L, err))
@@ -153,7 +157,7 @@ func (a *App) leadsPage(w http.ResponseWriter, r *http.Request, v *view) {
 	}
 	if next != "" {
 		nq := url.Values{}
-		for _, k := range []string{"stage", "source", "owner", "q"} {
+		for _, k := range []string{"stage", "source", "owner", "q", "no_next_step"} {
 			if q.Get(k) != "" {
 				nq.Set(k, q.Get(k))
 			}
@@ -166,15 +170,31 @@ func (a *App) leadsPage(w http.ResponseWriter, r *http.Request, v *view) {
 }
 
 type column struct {
-	Stage string
-	Rows  []leadRow
-	More  bool
+	Stage  string
+	Rows   []leadRow
+	More   bool
+	Count  int                 // every lead of the stage the actor sees, not only the shown
+	Totals []crm.CurrencyTotal // sales boards only
+}
+
+type boardData struct {
+	Columns    []column
+	NoNextStep int
 }
 
 const boardColumnSize = 50
 
 func (a *App) boardPage(w http.ResponseWriter, r *http.Request, v *view) {
 	people := a.people(r, v)
+	sum, err := a.deps.Leads.LeadSummary(r.Context())
+	if err != nil {
+		a.fail(w, r, v, err)
+		return
+	}
+	counts := map[string]int{}
+	for _, s := range sum.Stages {
+		counts[s.Stage] = s.Count
+	}
 	var cols []column
 	for _, s := range crm.LeadStages {
 		leads, next, err := a.deps.Leads.Leads(r.Context(), crm.LeadFilter{Stage: s, Limit: boardColumnSize})
@@ -182,13 +202,14 @@ func (a *App) boardPage(w http.ResponseWriter, r *http.Request, v *view) {
 			a.fail(w, r, v, err)
 			return
 		}
-		c := column{Stage: string(s), More: next != ""}
+		c := column{Stage: string(s), More: next != "", Count: counts[string(s)]}
 		for _, l := range leads {
-			c.Rows = append(c.Rows, leadRow{Lead: l, Owner: ownerName(v, people, l.OwnerID)})
+			ms := leadMoves(l)
+			c.Rows = append(c.Rows, leadRow{Lead: l, Owner: ownerName(v, people, l.OwnerID), Moves: ms, Next: moveStages(ms)})
 		}
 		cols = append(cols, c)
 	}
-	v.Title, v.Nav, v.Data = v.L.T("nav.board"), "board", cols
+	v.Title, v.Nav, v.Data = v.L.T("nav.board"), "board", boardData{Columns: cols, NoNextStep: sum.NoNextStep}
 	a.render(w, r, v, "board", http.StatusOK)
 }
 
@@ -305,7 +326,7 @@ type leadPageData struct {
 	Timeline      []timelineItem
 	Tasks         []taskView
 	TaskDue       time.Time // the new-task form's default: an hour from now
-	Currency      string   // the default currency of a transfer's value
+	Currency      string    // the default currency of a transfer's value
 }
 
 // activityView is one line of the conversation on the lead page.
@@ -604,7 +625,7 @@ func (a *App) leadStage(w http.ResponseWriter, r *http.Request, v *view) {
 		c.LostReason = r.PostFormValue("lost_reason")
 	}
 	_, err := a.deps.Leads.ChangeStage(r.Context(), r.PathValue("id"), c)
-	a.afterLeadAction(w, r, v, err, v.L.T("flash.stage_moved", v.L.TOr("lead_stage."+to, to)))
+	a.afterMove(w, r, v, err, a.leadURL(r), v.L.T("flash.stage_moved", v.L.TOr("lead_stage."+to, to)))
 }
 
 func (a *App) leadAnalyze(w http.ResponseWriter, r *http.Request, v *view) {

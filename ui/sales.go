@@ -11,6 +11,8 @@ type saleRow struct {
 	Sale  *crm.Sale
 	Lead  string // the lead's title
 	Owner string
+	Moves []boardMove // on the board: the legal moves of the card
+	Next  string
 }
 
 type salesData struct {
@@ -59,12 +61,23 @@ func (a *App) salesPage(w http.ResponseWriter, r *http.Request, v *view) {
 }
 
 type saleCol struct {
-	Stage string
-	Rows  []saleRow
-	More  bool
+	Stage  string
+	Rows   []saleRow
+	More   bool
+	Count  int
+	Totals []crm.CurrencyTotal
 }
 
 func (a *App) salesBoardPage(w http.ResponseWriter, r *http.Request, v *view) {
+	sum, err := a.deps.Leads.SaleSummary(r.Context())
+	if err != nil {
+		a.fail(w, r, v, err)
+		return
+	}
+	byStage := map[string]crm.StageSummary{}
+	for _, s := range sum.Stages {
+		byStage[s.Stage] = s
+	}
 	var cols []saleCol
 	for _, s := range crm.SaleStages {
 		sales, next, err := a.deps.Leads.Sales(r.Context(), crm.SaleFilter{Stage: s, Limit: boardColumnSize})
@@ -72,7 +85,13 @@ func (a *App) salesBoardPage(w http.ResponseWriter, r *http.Request, v *view) {
 			a.fail(w, r, v, err)
 			return
 		}
-		cols = append(cols, saleCol{Stage: string(s), Rows: a.saleRows(r, v, sales), More: next != ""})
+		rows := a.saleRows(r, v, sales)
+		for i := range rows {
+			rows[i].Moves = saleMoves(rows[i].Sale)
+			rows[i].Next = moveStages(rows[i].Moves)
+		}
+		st := byStage[string(s)]
+		cols = append(cols, saleCol{Stage: string(s), Rows: rows, More: next != "", Count: st.Count, Totals: st.Totals})
 	}
 	v.Title, v.Nav, v.Data = v.L.T("sales.board"), "sales", cols
 	a.render(w, r, v, "sales_board", http.StatusOK)
@@ -121,12 +140,5 @@ func (a *App) saleStage(w http.ResponseWriter, r *http.Request, v *view) {
 	to := r.PostFormValue("stage")
 	back := "/app/sales/" + url.PathEscape(r.PathValue("id"))
 	_, err := a.deps.Leads.MoveSale(r.Context(), r.PathValue("id"), crm.SaleStage(to))
-	switch {
-	case err == nil:
-		a.redirect(w, r, back, ok(v.L.T("flash.sale_moved", v.L.TOr("sale_stage."+to, to))))
-	case crm.IsKind(err, crm.ENOTFOUND), crm.IsKind(err, crm.EINTERNAL):
-		a.fail(w, r, v, err)
-	default:
-		a.redirect(w, r, back, bad(a.explain(v.L, err)))
-	}
+	a.afterMove(w, r, v, err, back, v.L.T("flash.sale_moved", v.L.TOr("sale_stage."+to, to)))
 }

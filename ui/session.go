@@ -202,11 +202,16 @@ func (a *App) csrfValid(r *http.Request) bool {
 
 // redirect ends a POST: post/redirect/get, with an optional flash message.
 func (a *App) redirect(w http.ResponseWriter, r *http.Request, to string, f *flash) {
+	a.setFlash(w, r, f)
+	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+// setFlash leaves a message for the next page the browser shows.
+func (a *App) setFlash(w http.ResponseWriter, r *http.Request, f *flash) {
 	if f != nil {
 		b, _ := json.Marshal(f)
 		http.SetCookie(w, a.cookie(r, flashCookie, base64.RawURLEncoding.EncodeToString(b), 60))
 	}
-	http.Redirect(w, r, to, http.StatusSeeOther)
 }
 
 func ok(text string) *flash  { return &flash{Kind: "ok", Text: text} }

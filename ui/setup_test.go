@@ -35,6 +35,7 @@ type bundle struct {
 	alice   *crm.User // a manager
 	bob     *crm.User // another manager
 	baseURL string
+	db      *sqlite.DB
 }
 
 // setup starts the whole service in-process: SQLite in a temp file, the real
@@ -68,7 +69,7 @@ func setup(t testing.TB) *bundle {
 	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)
 
-	b := &bundle{srv: srv, handler: handler, svc: svc, fake: fake, baseURL: srv.URL}
+	b := &bundle{srv: srv, handler: handler, svc: svc, fake: fake, baseURL: srv.URL, db: db}
 	sys := crm.WithActor(ctx, crm.System)
 	mk := func(email, name string, role crm.Role) *crm.User {
 		u, err := svc.Users.CreateUser(sys, crm.UserInput{Email: email, Name: name, Role: role, Password: password})

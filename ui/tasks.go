@@ -84,8 +84,10 @@ func (a *App) tasksPage(w http.ResponseWriter, r *http.Request, v *view) {
 // the service refuses as a missing due time.
 func parseDue(s string) time.Time {
 	s = strings.TrimSpace(s)
-	if t, err := time.ParseInLocation(formTime, s, time.UTC); err == nil {
-		return t
+	for _, layout := range []string{formTime, formTime + ":05"} {
+		if t, err := time.ParseInLocation(layout, s, time.UTC); err == nil {
+			return t
+		}
 	}
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return t
