@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"io"
 	"strings"
 	"testing"
 )
@@ -15,9 +14,14 @@ func TestRunSQLite(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a server and seeds a database")
 	}
-	var out bytes.Buffer
+	var out, log bytes.Buffer
 	err := run(context.Background(), []string{"-db", "sqlite", "-clients", "4", "-duration", "200ms",
-		"-warmup", "20ms", "-rounds", "1", "-seed-leads", "500", "-markdown"}, &out, io.Discard)
+		"-warmup", "20ms", "-rounds", "1", "-seed-leads", "500", "-markdown"}, &out, &log)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("benchmark log:\n%s", log.String())
+		}
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
