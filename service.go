@@ -27,6 +27,10 @@ type Config struct {
 	// MonthlyBudgetUSD pauses batch work once the calendar month's AI calls
 	// cost this much (0 = no budget); single analyses still run.
 	MonthlyBudgetUSD float64
+	// Batches, when set, runs batch re-analyses (StartBatch), polled every
+	// BatchPollInterval (DefaultBatchPollInterval when 0).
+	Batches           BatchScorer
+	BatchPollInterval time.Duration
 	// Webhooks configures webhook deliveries (the sender, the schedule).
 	Webhooks WebhookConfig
 	// RateLimit is the requests per minute one user, or one client address,
@@ -63,7 +67,7 @@ func NewServices(cfg Config) *Services {
 		leads.minScore = DefaultMinScore
 	}
 	limits := &LimitService{base: b, perMinute: cfg.RateLimit, dailyQuota: cfg.AIDailyQuota}
-	analyses := newAnalysisService(leads, cfg.Scorer, cfg.MaxConcurrentAI, cfg.AIQueueWait, cfg.MonthlyBudgetUSD)
+	analyses := newAnalysisService(leads, cfg)
 	analyses.limits = limits
 	return &Services{
 		Users:    newUserService(b, cfg.Hasher),
@@ -136,17 +140,24 @@ type AnalysisService struct {
 
 	monthlyBudget float64
 	limits        *LimitService // the daily quota of analyses per user
+	batches       BatchScorer
+	batchPoll     time.Duration
 }
 
-func newAnalysisService(leads *LeadService, scorer Scorer, maxInFlight int, wait time.Duration, budget float64) *AnalysisService {
+func newAnalysisService(leads *LeadService, cfg Config) *AnalysisService {
+	maxInFlight, wait, poll := cfg.MaxConcurrentAI, cfg.AIQueueWait, cfg.BatchPollInterval
 	if maxInFlight <= 0 {
 		maxInFlight = 8
 	}
 	if wait <= 0 {
 		wait = 2 * time.Second
 	}
-	return &AnalysisService{base: leads.base, leads: leads, scorer: scorer,
-		aiSlots: make(chan struct{}, maxInFlight), aiWait: wait, monthlyBudget: budget}
+	if poll <= 0 {
+		poll = DefaultBatchPollInterval
+	}
+	return &AnalysisService{base: leads.base, leads: leads, scorer: cfg.Scorer,
+		aiSlots: make(chan struct{}, maxInFlight), aiWait: wait, monthlyBudget: cfg.MonthlyBudgetUSD,
+		batches: cfg.Batches, batchPoll: poll}
 }
 
 // ownerScope returns the owner filter a list is limited to for actor a, given

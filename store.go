@@ -102,6 +102,13 @@ type Store interface {
 	// matching f, one entry per model, ordered by model.
 	AnalysisCosts(ctx context.Context, f CostFilter) ([]ModelCost, error)
 
+	// AIBatch returns a batch re-analysis; ENOTFOUND when there is none.
+	AIBatch(ctx context.Context, id string) (*AIBatch, error)
+	// AIBatches returns up to limit batches, newest first.
+	AIBatches(ctx context.Context, limit int) ([]*AIBatch, error)
+	// AIBatchItems returns a batch's items (in no particular order).
+	AIBatchItems(ctx context.Context, batchID string) ([]*AIBatchItem, error)
+
 	// Subscriptions returns every webhook subscription, oldest first.
 	Subscriptions(ctx context.Context) ([]*Subscription, error)
 	Subscription(ctx context.Context, id string) (*Subscription, error)
@@ -189,6 +196,17 @@ type Tx interface {
 	// InsertLoginAttempt records an attempt; it may forget that email's and
 	// that client's attempts older than a day.
 	InsertLoginAttempt(ctx context.Context, a *LoginAttempt) error
+
+	InsertAIBatch(ctx context.Context, b *AIBatch) error
+	// LockAIBatch reads a batch and locks it.
+	LockAIBatch(ctx context.Context, id string) (*AIBatch, error)
+	// UpdateAIBatch writes status, provider id, counts, error and finish of b.
+	UpdateAIBatch(ctx context.Context, b *AIBatch) error
+	InsertAIBatchItems(ctx context.Context, items []*AIBatchItem) error
+	// LockAIBatchItem reads one item of a batch by its key and locks it.
+	LockAIBatchItem(ctx context.Context, batchID, key string) (*AIBatchItem, error)
+	// UpdateAIBatchItem writes status and analysis id of an item.
+	UpdateAIBatchItem(ctx context.Context, it *AIBatchItem) error
 
 	// LockSubscription reads a webhook subscription and locks it.
 	LockSubscription(ctx context.Context, id string) (*Subscription, error)

@@ -102,19 +102,7 @@ func (c *claude) Score(ctx context.Context, f crm.Facts) (crm.Score, crm.Call, e
 	if err != nil { // cannot happen: four plain fields
 		return crm.Score{}, call, fmt.Errorf("ai: encode facts: %w", err)
 	}
-	params := anthropic.MessageNewParams{
-		Model:     c.model,
-		MaxTokens: maxTokens,
-		System:    []anthropic.TextBlockParam{{Text: c.prompt.System}},
-		Messages:  []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock(string(user)))},
-		// Thinking is billed as output and a four-fact classification gains
-		// nothing from it; the default model would otherwise think adaptively.
-		Thinking: anthropic.ThinkingConfigParamUnion{OfDisabled: &anthropic.ThinkingConfigDisabledParam{}},
-		// The answer is JSON of answerSchema by construction. No temperature
-		// and no forced tool_choice: recent models refuse some of them, and
-		// structured output needs neither.
-		OutputConfig: anthropic.OutputConfigParam{Format: anthropic.JSONOutputFormatParam{Schema: answerSchema}},
-	}
+	params := c.params(user)
 
 	ctx, cancel := context.WithTimeout(ctx, c.callTimeout)
 	defer cancel()
@@ -127,14 +115,38 @@ func (c *claude) Score(ctx context.Context, f crm.Facts) (crm.Score, crm.Call, e
 		return crm.Score{}, call, failure(err, w, &call)
 	}
 
+	s, err := c.judge(msg, f, &call, cost)
+	return s, call, err
+}
+
+// params is the request that scores the facts user (their wire JSON).
+func (c *claude) params(user []byte) anthropic.MessageNewParams {
+	return anthropic.MessageNewParams{
+		Model:     c.model,
+		MaxTokens: maxTokens,
+		System:    []anthropic.TextBlockParam{{Text: c.prompt.System}},
+		Messages:  []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock(string(user)))},
+		// Thinking is billed as output and a four-fact classification gains
+		// nothing from it; the default model would otherwise think adaptively.
+		Thinking: anthropic.ThinkingConfigParamUnion{OfDisabled: &anthropic.ThinkingConfigDisabledParam{}},
+		// The answer is JSON of answerSchema by construction. No temperature
+		// and no forced tool_choice: recent models refuse some of them, and
+		// structured output needs neither.
+		OutputConfig: anthropic.OutputConfigParam{Format: anthropic.JSONOutputFormatParam{Schema: answerSchema}},
+	}
+}
+
+// judge reads a message answering the facts f into a validated score, and
+// fills call with its model, usage, cost (priced by price) and raw answer.
+func (c *claude) judge(msg *anthropic.Message, f crm.Facts, call *crm.Call, price func(string, int, int) float64) (crm.Score, error) {
 	if msg.Model != "" {
 		call.Model = msg.Model
 	}
 	call.InputTokens = int(msg.Usage.InputTokens + msg.Usage.CacheCreationInputTokens + msg.Usage.CacheReadInputTokens)
 	call.OutputTokens = int(msg.Usage.OutputTokens)
-	call.CostUSD = cost(call.Model, call.InputTokens, call.OutputTokens)
+	call.CostUSD = price(call.Model, call.InputTokens, call.OutputTokens)
 	if call.CostUSD == 0 && call.Model != c.model { // a dated id for the alias we asked for
-		call.CostUSD = cost(c.model, call.InputTokens, call.OutputTokens)
+		call.CostUSD = price(c.model, call.InputTokens, call.OutputTokens)
 	}
 
 	// The answer is in whichever block holds text: with thinking disabled
@@ -150,15 +162,16 @@ func (c *claude) Score(ctx context.Context, f crm.Facts) (crm.Score, crm.Call, e
 		call.RawOutput = truncate(msg.RawJSON())
 	}
 	if msg.StopReason != anthropic.StopReasonEndTurn {
-		return crm.Score{}, call, badAnswer(fmt.Errorf("stop_reason %q", msg.StopReason))
+		return crm.Score{}, badAnswer(fmt.Errorf("stop_reason %q", msg.StopReason))
 	}
 	s, err := parseAnswer(text.String())
 	if err != nil {
-		return crm.Score{}, call, badAnswer(err)
+		return crm.Score{}, badAnswer(err)
 	}
 	s.Factors = Factors(f)
-	return s, call, nil
+	return s, nil
 }
+
 
 func badAnswer(cause error) *crm.Error {
 	return &crm.Error{Kind: crm.EBADGATEWAY, Code: crm.CodeAIBadAnswer,

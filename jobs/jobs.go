@@ -43,6 +43,11 @@
 // its predecessor's run adds nothing. A refit run twice (River runs a job at
 // least once) writes the same fit twice: harmless.
 //
+// A batch re-analysis (crm.AIBatchJob) is one job that snoozes between its
+// polls of the provider (CRM_AI_BATCH_POLL_INTERVAL), so no goroutine sleeps
+// through a batch that may take hours, and a restart loses nothing: the job
+// wakes on whichever replica is there.
+//
 // Snoozes carry a webhook's own retry schedule (River's attempts count only
 // failures of the service itself: errors and rescues), so the schedule lives
 // in the domain, where it is tested, and River's default retry policy with
@@ -89,6 +94,8 @@ type Config struct {
 	// calibrations, every RefitInterval (DefaultRefitInterval when 0).
 	Calibrations  Calibrations
 	RefitInterval time.Duration
+	// Batches, when set, registers the worker of batch re-analyses.
+	Batches Batches
 
 	MaxWorkers  int
 	JobTimeout  time.Duration
@@ -141,6 +148,9 @@ func newEngine[TTx any](driver riverdriver.Driver[TTx], cfg Config, sqlite bool)
 	if cfg.Reminders != nil {
 		river.AddWorker(workers, &reminderWorker{tasks: cfg.Reminders})
 	}
+	if cfg.Batches != nil {
+		river.AddWorker(workers, &batchWorker{batches: cfg.Batches})
+	}
 	var periodic []*river.PeriodicJob
 	if cfg.Calibrations != nil {
 		river.AddWorker(workers, &refitWorker{cals: cfg.Calibrations})
@@ -172,7 +182,7 @@ func newEngine[TTx any](driver riverdriver.Driver[TTx], cfg Config, sqlite bool)
 		ErrorHandler:         &errorLogger{log: cfg.Logger},
 		PeriodicJobs:         periodic,
 	}
-	idle := cfg.Webhooks == nil && cfg.Reminders == nil && cfg.Calibrations == nil
+	idle := cfg.Webhooks == nil && cfg.Reminders == nil && cfg.Calibrations == nil && cfg.Batches == nil
 	if idle {
 		// Nothing to work: River refuses to start without a worker.
 		rc.Queues, rc.Workers = nil, nil

@@ -82,6 +82,31 @@ func (w *refitWorker) Work(ctx context.Context, job *river.Job[crm.CalibrationRe
 	return err
 }
 
+// Batches is what the batch worker needs of the service.
+type Batches interface {
+	// RunBatch advances a batch re-analysis one step and says whether, and
+	// when, to run again.
+	RunBatch(ctx context.Context, job crm.AIBatchJob) (crm.BatchNext, error)
+}
+
+type batchWorker struct {
+	river.WorkerDefaults[crm.AIBatchJob]
+	batches Batches
+}
+
+func (w *batchWorker) Work(ctx context.Context, job *river.Job[crm.AIBatchJob]) error {
+	next, err := w.batches.RunBatch(ctx, job.Args)
+	if err != nil {
+		return err
+	}
+	if next.Again {
+		// Polling is a snooze, not a sleeping goroutine: the job leaves the
+		// worker, and any replica picks it up at the next poll.
+		return river.JobSnooze(next.After)
+	}
+	return nil
+}
+
 // refitJob is the periodic job of the calibration refit: enqueued by the
 // leader every interval and when it is elected, unique within its period.
 func refitJob(interval time.Duration) *river.PeriodicJob {

@@ -2,7 +2,7 @@
 // an httptest.Server speaking the real wire format, so that tests drive the
 // official SDK over real HTTP instead of mocking it.
 //
-// It serves POST /v1/messages. A request without an x-api-key (or bearer)
+// It serves POST /v1/messages, and the Message Batches API (batches.go). A request without an x-api-key (or bearer)
 // header gets the API's 401 authentication_error, one without
 // anthropic-version a 400. Otherwise the next scripted Response is sent, in the
 // order they were queued; with the queue empty, the default responder answers:
@@ -105,6 +105,11 @@ type Server struct {
 	queue    []Response
 	requests []Request
 	respond  func(Request) Response
+
+	batches      map[string]*batch
+	batchOrder   []string
+	batchPolls   int                // retrieves a batch stays in_progress for
+	batchOutcome func(i int) string // result type of a batch's i-th request
 }
 
 // New starts a server; Close it when done.
@@ -151,6 +156,7 @@ func (s *Server) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.queue, s.requests, s.respond = nil, nil, nil
+	s.batches, s.batchOrder, s.batchPolls, s.batchOutcome = nil, nil, 0, nil
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
@@ -160,7 +166,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.requests = append(s.requests, req)
 	s.mu.Unlock()
 
-	if r.Method != http.MethodPost || r.URL.Path != "/v1/messages" {
+	batches := strings.HasPrefix(r.URL.Path, "/v1/messages/batches")
+	if !batches && (r.Method != http.MethodPost || r.URL.Path != "/v1/messages") {
 		writeError(w, http.StatusNotFound, "not_found_error", "Not found")
 		return
 	}
@@ -170,6 +177,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.Header.Get("Anthropic-Version") == "" {
 		writeError(w, http.StatusBadRequest, "invalid_request_error", "anthropic-version: header is required")
+		return
+	}
+	if batches {
+		s.serveBatches(w, r, body)
 		return
 	}
 	var params params
@@ -287,6 +298,15 @@ func (m message) text() string {
 }
 
 func writeMessage(w http.ResponseWriter, status int, p params, r Response) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Request-Id", newID("req_"))
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(messageBody(p, r, "standard"))
+}
+
+// messageBody is the message the API answers p with, its only text r.Text,
+// served in tier ("standard", or "batch" in a batch's results).
+func messageBody(p params, r Response, tier string) map[string]any {
 	stop := r.StopReason
 	if stop == "" {
 		stop = "end_turn"
@@ -295,7 +315,7 @@ func writeMessage(w http.ResponseWriter, status int, p params, r Response) {
 	for _, m := range p.Messages {
 		in += len(m.Content)
 	}
-	body := map[string]any{
+	return map[string]any{
 		"id":            newID("msg_"),
 		"type":          "message",
 		"role":          "assistant",
@@ -308,13 +328,9 @@ func writeMessage(w http.ResponseWriter, status int, p params, r Response) {
 			"output_tokens":               estimateTokens(len(r.Text)),
 			"cache_creation_input_tokens": 0,
 			"cache_read_input_tokens":     0,
-			"service_tier":                "standard",
+			"service_tier":                tier,
 		},
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Request-Id", newID("req_"))
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(body)
 }
 
 // estimateTokens is the fake's token count: a byte count over four, rounded up.

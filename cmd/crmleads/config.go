@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"net/netip"
 	"net/url"
 	"os"
@@ -45,8 +46,11 @@ type config struct {
 	JobTimeout          time.Duration
 	JobRescueAfter      time.Duration
 
-	// The feedback loop: how often calibrations are refitted.
-	RefitInterval time.Duration
+	// The feedback loop: how often calibrations are refitted, how often a
+	// running batch is polled, the monthly budget of batch work.
+	RefitInterval     time.Duration
+	BatchPollInterval time.Duration
+	MonthlyBudgetUSD  float64
 }
 
 // envWithDotenv returns a getenv that falls back to the .env file's values.
@@ -196,6 +200,16 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if c.RefitInterval < time.Second {
 		// River's periodic jobs run at most once a second.
 		return c, fmt.Errorf("CRM_AI_REFIT_INTERVAL: must be at least 1s")
+	}
+	if c.BatchPollInterval, err = duration(getenv, "CRM_AI_BATCH_POLL_INTERVAL", crm.DefaultBatchPollInterval); err != nil {
+		return c, err
+	}
+	if v := getenv("CRM_AI_MONTHLY_BUDGET_USD"); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f < 0 || math.IsInf(f, 0) || math.IsNaN(f) {
+			return c, fmt.Errorf("CRM_AI_MONTHLY_BUDGET_USD: %q is not an amount of US dollars like 50 (0 = no budget)", v)
+		}
+		c.MonthlyBudgetUSD = f
 	}
 	c.BcryptCost = 0
 	if v := getenv("CRM_BCRYPT_COST"); v != "" {

@@ -147,9 +147,15 @@ func newService(cfg config, st crm.Store, ms ...*metrics.Set) (*crm.Services, er
 	if len(ms) > 0 {
 		scorer = ms[0].Scorer(scorer)
 	}
+	// The batch client is the concrete one: the metrics wrap single calls only.
+	batcher, err := ai.NewBatcher(cfg.AI)
+	if err != nil {
+		return nil, fmt.Errorf("AI: %w", err)
+	}
 	sender := webhook.New(webhook.Config{AllowPrivate: cfg.WebhookAllowPrivate, TelegramAPI: cfg.TelegramAPI})
 	return crm.NewServices(crm.Config{Store: st, Scorer: scorer, Hasher: auth.Bcrypt{Cost: cfg.BcryptCost},
 		MinScore: cfg.MinScore, Domains: cfg.Domains, RateLimit: cfg.RateLimit, AIDailyQuota: cfg.AIDailyQuota,
+		Batches: batcher, BatchPollInterval: cfg.BatchPollInterval, MonthlyBudgetUSD: cfg.MonthlyBudgetUSD,
 		Webhooks: crm.WebhookConfig{Sender: sender, AllowPrivate: cfg.WebhookAllowPrivate, Schedule: cfg.WebhookSchedule},
 	}), nil
 }
@@ -197,7 +203,7 @@ func serve(ctx context.Context, cfg config, st migratingStore, log *slog.Logger)
 		return fmt.Errorf("CRM_ADDR: %w", err)
 	}
 	engine, err := newEngine(st, jobs.Config{Logger: log, Webhooks: svc.Webhooks, Reminders: svc.Leads,
-		Calibrations: svc.Analyses, RefitInterval: cfg.RefitInterval,
+		Calibrations: svc.Analyses, RefitInterval: cfg.RefitInterval, Batches: svc.Analyses,
 		JobTimeout: cfg.JobTimeout, RescueAfter: cfg.JobRescueAfter})
 	if err != nil {
 		ln.Close()
