@@ -191,6 +191,22 @@ func TestOpenAPIFlow(t *testing.T) {
 		call(403, "GET", "/ai/costs", e.mgr, nil)
 		bad(422, "to is not a time", "GET", "/ai/costs?to=soon", e.admin, nil, nil)
 
+		// Batch re-analyses: started, read, listed (the job is not run here:
+		// the batch stays queued).
+		var batch struct {
+			ID string `json:"id"`
+		}
+		call(202, "POST", "/ai/batches", e.senior, map[string]any{"stage": "qualified", "source": "partner", "owner_id": e.mgr.ID, "limit": 10}).decode(t, &batch)
+		call(202, "POST", "/ai/batches", e.admin, map[string]any{})
+		call(403, "POST", "/ai/batches", e.mgr, map[string]any{})
+		bad(422, "a closed stage", "POST", "/ai/batches", e.admin, map[string]any{"stage": "lost"}, nil)
+		bad(422, "a limit too large", "POST", "/ai/batches", e.admin, map[string]any{"limit": 10001}, nil)
+		call(200, "GET", "/ai/batches/"+batch.ID, e.senior, nil)
+		call(404, "GET", "/ai/batches/"+unknown, e.admin, nil)
+		call(403, "GET", "/ai/batches/"+batch.ID, e.mgr, nil)
+		call(200, "GET", "/ai/batches", e.admin, nil)
+		call(403, "GET", "/ai/batches", e.mgr, nil)
+
 		// The audit trail: events about leads, sales, users and settings.
 		call(200, "GET", "/audit", e.senior, nil)
 		call(200, "GET", "/audit?action=lead.transferred&limit=2&since=2020-01-01T00:00:00Z", e.admin, nil)

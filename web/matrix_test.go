@@ -20,6 +20,9 @@ package web_test
 //	GET /leads/{id}/analyses           401        401        200              404            200             200
 //	GET /ai/quality                    401        401        403              403            200             200
 //	GET /ai/costs                      401        401        403              403            200             200
+//	POST /ai/batches                   401        401        403              403            202             202
+//	GET /ai/batches                    401        401        403              403            200 +           200 +
+//	GET /ai/batches/{id}               401        401        403              403            200             200
 //	GET /sales                         401        401        200 +            200 −          200 +           200 +
 //	GET /sales/{id}                    401        401        200              404            200             200
 //	PATCH /sales/{id}/stage            401        401        200              404            200             200
@@ -114,6 +117,8 @@ type fixture struct {
 	task, filter, notification string
 	// A webhook subscription and one of its deliveries (a test event).
 	webhook, delivery string
+	// A batch re-analysis a senior manager started.
+	batch string
 }
 
 type matrixRow struct {
@@ -175,6 +180,12 @@ func TestRoleMatrix(t *testing.T) {
 		{name: "analyses", method: "GET", path: lead("/analyses"), want: [nRoles]int{u, u, 200, n, 200, 200}},
 		{name: "ai quality", method: "GET", path: fixed("/ai/quality"), want: [nRoles]int{u, u, f, f, 200, 200}},
 		{name: "ai costs", method: "GET", path: fixed("/ai/costs"), want: [nRoles]int{u, u, f, f, 200, 200}},
+		{name: "start batch", method: "POST", path: fixed("/ai/batches"), body: static(map[string]any{"limit": 1}),
+			want: [nRoles]int{u, u, f, f, 202, 202}},
+		{name: "list batches", method: "GET", path: fixed("/ai/batches"), need: "batch", want: [nRoles]int{u, u, f, f, 200, 200},
+			listed: func(f fixture) string { return f.batch }, in: [nRoles]bool{senior: true, admin: true}},
+		{name: "get batch", method: "GET", path: func(f fixture) string { return "/ai/batches/" + f.batch }, need: "batch",
+			want: [nRoles]int{u, u, f, f, 200, 200}},
 		{name: "list sales", method: "GET", path: fixed("/sales?limit=500"), need: "sale", want: [nRoles]int{u, u, 200, 200, 200, 200},
 			listed: func(f fixture) string { return f.sale }, in: [nRoles]bool{owner: true, senior: true, admin: true}},
 		{name: "get sale", method: "GET", path: sale(""), need: "sale", want: [nRoles]int{u, u, 200, n, 200, 200}},
@@ -303,6 +314,9 @@ func TestRoleMatrix(t *testing.T) {
 							e.must(202, "POST", "/webhooks/"+fx.webhook+"/test", e.admin.Token, nil).decode(t, &item)
 							fx.delivery = item.ID
 						}
+					case "batch":
+						e.must(202, "POST", "/ai/batches", e.senior.Token, map[string]any{"limit": 1}).decode(t, &item)
+						fx.batch = item.ID
 					case "notification":
 						l := e.createLead(e.senior, map[string]any{"source": "partner", "owner_id": e.mgr.ID})
 						var ns []struct {

@@ -42,6 +42,9 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 	register(api, ai, "POST", "/leads/{id}/analyze", "Ask the AI for an independent score (explicit only)", handleAnalyze(d), errs(404, 409, 502))
 	register(api, ai, "GET", "/leads/{id}/analyses", "Analysis log of the lead, newest first", handleAnalyses(d), errs(404))
 	register(api, ai, "GET", "/ai/quality", "How well the scores predicted outcomes: Brier, AUC, reliability bands (senior managers and admins)", handleQuality(d), errs(403, 422))
+	register(api, ai, "POST", "/ai/batches", "Re-analyze open leads in one batch at half the price (senior managers and admins); progress at GET /ai/batches/{id}", handleBatchCreate(d), accepted, errs(403, 413, 422))
+	register(api, ai, "GET", "/ai/batches", "Batch re-analyses, newest first (senior managers and admins)", handleBatchList(d), errs(403))
+	register(api, ai, "GET", "/ai/batches/{id}", "A batch re-analysis and its progress (senior managers and admins)", handleBatchGet(d), errs(403, 404))
 	register(api, ai, "GET", "/ai/costs", "What the billed AI calls cost, by model (senior managers and admins)", handleCosts(d), errs(403, 422))
 
 	register(api, sales, "GET", "/sales", "List sales", handleSaleList(d), errs(422))

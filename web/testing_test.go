@@ -50,6 +50,9 @@ var routes = []string{
 	"GET /leads/{id}/analyses",
 	"GET /ai/quality",
 	"GET /ai/costs",
+	"POST /ai/batches",
+	"GET /ai/batches",
+	"GET /ai/batches/{id}",
 	"POST /leads/{id}/tasks",
 	"GET /leads/{id}/tasks",
 	"POST /leads/{id}/activities",
@@ -290,11 +293,16 @@ func newEnv(t *testing.T, kind string, opts ...envOption) *env {
 
 	fake := fakeclaude.New()
 	t.Cleanup(fake.Close)
-	scorer, err := ai.New(ai.Config{Provider: "claude", APIKey: "test-key", BaseURL: fake.URL(), MaxRetries: -1})
+	aiCfg := ai.Config{Provider: "claude", APIKey: "test-key", BaseURL: fake.URL(), MaxRetries: -1}
+	scorer, err := ai.New(aiCfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := crm.NewServices(crm.Config{Store: store, Scorer: scorer, Hasher: auth.Bcrypt{Cost: 4},
+	batcher, err := ai.NewBatcher(aiCfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := crm.NewServices(crm.Config{Store: store, Scorer: scorer, Batches: batcher, Hasher: auth.Bcrypt{Cost: 4},
 		Domains: []string{"first", "second", "third"}})
 	tokens := auth.NewTokens([]byte("0123456789abcdef0123456789abcdef"), time.Hour)
 	deps := web.Deps{Services: svc, Tokens: tokens}
