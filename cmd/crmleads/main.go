@@ -51,6 +51,7 @@ const usage = `usage:
   crmleads user add --email E --role R [--name N]   add a user; the password is read from stdin
   crmleads user set-password --email E  set a user's password (read from stdin); works while the service runs
   crmleads demo seed --leads N [--seed S] [--force]   fill the database with demo data (docs/AI.md, "Demo data")
+  crmleads batch status ID              the progress of a batch re-analysis (docs/AI.md, "Batch re-analysis")
   crmleads healthcheck                  exit 0 when the local server is ready (for container health checks)
   crmleads version`
 
@@ -68,7 +69,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	if cmd == "healthcheck" {
 		return healthcheck(ctx, getenv)
 	}
-	if cmd != "serve" && cmd != "migrate" && cmd != "user" && cmd != "demo" {
+	if cmd != "serve" && cmd != "migrate" && cmd != "user" && cmd != "demo" && cmd != "batch" {
 		return fmt.Errorf("unknown command %q\n%s", cmd, usage)
 	}
 	getenv, err := envWithDotenv(getenv)
@@ -102,6 +103,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			return fmt.Errorf("migrate: %w", err)
 		}
 		return demoCommand(ctx, args[2:], st, cfg, log, stdout)
+	case "batch":
+		if err := st.Migrate(ctx, "up", io.Discard); err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+		return batchCommand(ctx, args[2:], st, cfg, stdout)
 	}
 	return serve(ctx, cfg, st, log)
 }
@@ -405,4 +411,39 @@ func registerDB(ms *metrics.Set, st crm.Store) {
 		ms.RegisterDB("sqlite_writer", fromSQL(db.Writer()))
 		ms.RegisterDB("sqlite_reader", fromSQL(db.Reader()))
 	}
+}
+
+// batchCommand reads a batch re-analysis as the system (the command runs on
+// the database's own machine, as user set-password does).
+func batchCommand(ctx context.Context, args []string, st crm.Store, cfg config, stdout io.Writer) error {
+	if len(args) != 2 || args[0] != "status" {
+		return errors.New(usage)
+	}
+	svc, err := newService(cfg, st)
+	if err != nil {
+		return err
+	}
+	b, err := svc.Analyses.Batch(crm.WithActor(ctx, crm.System), args[1])
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, batchStatus(b))
+	return nil
+}
+
+// batchStatus is a batch's progress in one line.
+func batchStatus(b *crm.AIBatch) string {
+	pct := 0
+	if b.Total > 0 {
+		pct = (b.Done + b.Failed) * 100 / b.Total
+	}
+	line := fmt.Sprintf("batch %s %s: %d of %d done, %d failed (%d%%); created %s", b.ID, b.Status, b.Done, b.Total,
+		b.Failed, pct, b.CreatedAt.Format(time.RFC3339))
+	if !b.FinishedAt.IsZero() {
+		line += ", finished " + b.FinishedAt.Format(time.RFC3339)
+	}
+	if b.Error != "" {
+		line += "; error: " + b.Error
+	}
+	return line
 }
