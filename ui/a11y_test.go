@@ -262,6 +262,21 @@ func TestAccessibility(t *testing.T) {
 		}
 	}
 
+	// A batch re-analysis done and one queued, for the batches page.
+	admin := as(b.admin)
+	finished, err := b.svc.Analyses.StartBatch(admin, crm.BatchInput{Limit: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 { // send, poll in progress, poll ended and land
+		if _, err := b.svc.Analyses.RunBatch(t.Context(), crm.AIBatchJob{BatchID: finished.ID}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := b.svc.Analyses.StartBatch(admin, crm.BatchInput{Stage: crm.LeadQualified}); err != nil {
+		t.Fatal(err)
+	}
+
 	s.audit = newAudit(t)
 	leadPages := []string{"/app/leads/" + fresh.ID, "/app/leads/" + analyzed.ID, "/app/leads/" + stale.ID,
 		"/app/leads/" + done.ID, "/app/leads/" + lost.ID}
@@ -281,7 +296,7 @@ func TestAccessibility(t *testing.T) {
 
 		s.signIn(b.admin.Email)
 		for _, p := range append(leadPages, "/app/admin/settings", "/app/audit", "/app/audit?action=lead.transferred", "/app/ai",
-			"/app/tasks", "/app/notifications", "/app/admin/users") {
+			"/app/ai/batches", "/app/tasks", "/app/notifications", "/app/admin/users") {
 			s.open(p)
 		}
 		s.click("#create-user") // empty: the form shows its errors

@@ -53,11 +53,16 @@ func setup(t testing.TB) *bundle {
 	}
 	fake := fakeclaude.New()
 	t.Cleanup(fake.Close)
-	scorer, err := ai.New(ai.Config{Provider: "claude", APIKey: "test", BaseURL: fake.URL(), MaxRetries: -1, Timeout: 5 * time.Second})
+	aiCfg := ai.Config{Provider: "claude", APIKey: "test", BaseURL: fake.URL(), MaxRetries: -1, Timeout: 5 * time.Second}
+	scorer, err := ai.New(aiCfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := crm.NewServices(crm.Config{Store: db, Scorer: scorer, Hasher: auth.Bcrypt{Cost: 4},
+	batcher, err := ai.NewBatcher(aiCfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := crm.NewServices(crm.Config{Store: db, Scorer: scorer, Batches: batcher, Hasher: auth.Bcrypt{Cost: 4},
 		Domains: []string{"first", "second", "third"}})
 	tokens := auth.NewTokens([]byte("test-key-0123456789abcdef0123456789"), time.Hour)
 	app, err := ui.New(ui.Deps{Services: svc, Tokens: tokens})

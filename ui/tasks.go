@@ -159,6 +159,8 @@ func (a *App) notificationsPage(w http.ResponseWriter, r *http.Request, v *view)
 			nv.Link = "/app/sales/" + url.PathEscape(n.SaleID)
 		case n.LeadID != "":
 			nv.Link = "/app/leads/" + url.PathEscape(n.LeadID)
+		case n.Kind == crm.NotifyBatchFinished:
+			nv.Link = "/app/ai/batches"
 		}
 		d = append(d, nv)
 	}

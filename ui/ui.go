@@ -97,7 +97,7 @@ func (a *App) loadAssets() error {
 
 // pageNames lists every page template; each is parsed with the layout.
 var pageNames = []string{"login", "leads", "board", "lead_new", "lead", "sales", "sales_board", "sale",
-	"users", "settings", "audit", "quality", "error", "tasks", "notifications", "webhooks"}
+	"users", "settings", "audit", "quality", "error", "tasks", "notifications", "webhooks", "batches"}
 
 func (a *App) parseTemplates() error {
 	funcs := template.FuncMap{
@@ -173,6 +173,9 @@ func (a *App) Mount(mux *http.ServeMux) {
 
 	mux.HandleFunc("GET /app/audit", a.page(a.signedIn(a.auditPage)))
 	mux.HandleFunc("GET /app/ai", a.page(a.signedIn(a.qualityPage)))
+	mux.HandleFunc("GET /app/ai/batches", a.page(a.signedIn(a.batchesPage)))
+	mux.HandleFunc("POST /app/ai/batches", a.form(a.signedIn(a.batchStart)))
+	mux.HandleFunc("GET /app/ai/batches/{id}/progress", a.page(a.signedIn(a.batchProgress)))
 	mux.HandleFunc("GET /app/admin/users", a.page(a.signedIn(a.usersPage)))
 	mux.HandleFunc("POST /app/admin/users", a.form(a.signedIn(a.userCreate)))
 	mux.HandleFunc("POST /app/admin/users/{id}", a.form(a.signedIn(a.userUpdate)))

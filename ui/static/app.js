@@ -100,4 +100,28 @@
       if (col) { move(d.tile, col.dataset.stage); }
     });
   }
+  // Batch re-analyses: each unfinished batch's bar follows its progress
+  // (the page's JSON, the members of GET /ai/batches/{id}) until it is done.
+  document.querySelectorAll("[data-batch-progress]").forEach(function (li) {
+    var bar = li.querySelector("progress"), text = li.querySelector(".batch-text"),
+      badge = li.querySelector(".batch-status");
+    var poll = function () {
+      fetch(li.dataset.batchProgress, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+        .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
+        .then(function (b) {
+          bar.max = Math.max(b.total, 1);
+          bar.value = b.done + b.failed;
+          text.textContent = b.text;
+          badge.textContent = b.label;
+          badge.dataset.status = b.status;
+          if (b.status === "done" || b.status === "failed") {
+            li.removeAttribute("data-batch-progress");
+            return;
+          }
+          setTimeout(poll, 3000);
+        })
+        .catch(function () { setTimeout(poll, 15000); });
+    };
+    setTimeout(poll, 1000);
+  });
 })();

@@ -1,0 +1,69 @@
+package ui_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/crmleads/crm"
+)
+
+// TestBatchProgress starts a batch re-analysis from the page, lets the
+// batch's job run (sent, polled, its results landed, one request errored),
+// and watches the page's bar follow it without a reload: app.js polls the
+// batch's progress; the page is the same document throughout.
+func TestBatchProgress(t *testing.T) {
+	ctx := browser(t, 3*time.Minute)
+	b := setup(t)
+	s := &steps{t: t, ctx: ctx, url: b.baseURL}
+	for _, n := range []string{"Taras Hnatyuk", "Lesya Ukrainka"} {
+		if _, err := b.svc.Leads.CreateLead(as(b.alice), crm.LeadInput{Source: crm.SourcePartner, Name: n}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b.fake.SetBatchOutcomes(func(i int) string {
+		if i == 0 {
+			return "errored"
+		}
+		return "succeeded"
+	})
+	s.signIn(b.admin.Email)
+	s.open("/app/ai/batches")
+	s.click("#batch-start")
+	s.wantText(".batch-status", "Queued")
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.sameDocument = true`)); err != nil {
+		t.Fatal(err)
+	}
+
+	bs, err := b.svc.Analyses.Batches(as(b.admin))
+	if err != nil || len(bs) != 1 {
+		t.Fatalf("batches: %v, %v", bs, err)
+	}
+	for range 3 { // send, poll in progress, poll ended and land
+		if _, err := b.svc.Analyses.RunBatch(context.Background(), crm.AIBatchJob{BatchID: bs[0].ID}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for !strings.Contains(s.text(".batch-text"), "1 of 2 done, 1 failed") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the page still shows %q", s.text(".batch-text"))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	s.wantText(".batch-status", "Done")
+	same, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.sameDocument === true`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	value, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`document.querySelector(".batch progress").value`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !same || value != 2 {
+		t.Errorf("same document %v, bar at %v; want the bar at 2 without a reload", same, value)
+	}
+}
