@@ -310,13 +310,13 @@ func (s *UserService) ActiveUser(ctx context.Context, id string, version int) (*
 	}
 	u, err := s.store.User(ctx, id)
 	if IsKind(err, ENOTFOUND) || (err == nil && !u.Active) {
-		return nil, Errorf(EUNAUTHORIZED, CodeUnauthorized, "the account is not active")
+		return nil, Inactive()
 	}
 	if err != nil {
 		return nil, err
 	}
 	if u.TokenVersion != version {
-		return nil, Errorf(EUNAUTHORIZED, CodeUnauthorized, "the token has been ended (signed out, or the password changed); sign in again")
+		return nil, TokenEnded()
 	}
 	return withoutHash(u), nil
 }

@@ -8,23 +8,26 @@ import (
 	"github.com/crmleads/crm/internal/request"
 )
 
-// Actor returns the acting user behind an access token. The user is read from
-// the database on every call, so a deactivated user's tokens stop working at
-// once, a token of an older version (see crm.User.TokenVersion) is refused,
-// and a role change applies to the next request. The JSON API reads the
+// Actor returns the acting user behind an access token. The user is checked
+// against the database on every request, so a deactivated user's tokens stop
+// working at once and a token of an older version (see
+// crm.User.TokenVersion) is refused: read first (SQLite), or checked in the
+// request's own first statement (PostgreSQL; crm.UserService.ClaimActor),
+// where a role changed since the token was issued also ends it. The JSON API reads the
 // token from the Authorization header (BearerActor), the pages from their
 // session cookie. Errors: EUNAUTHORIZED, EUNAVAILABLE.
 func (t *Tokens) Actor(ctx context.Context, users *crm.UserService, token string) (crm.Actor, error) {
-	id, version, err := t.Verify(strings.TrimSpace(token))
+	c, err := t.Claim(strings.TrimSpace(token))
 	if err != nil {
 		return crm.Actor{}, err
 	}
-	u, err := users.ActiveUser(ctx, id, version)
+	a, err := users.ClaimActor(ctx, c)
 	if err != nil {
 		return crm.Actor{}, err
 	}
-	request.NoteActor(ctx, u.ID)
-	return crm.Actor{UserID: u.ID, Role: u.Role, RequestID: request.ID(ctx)}, nil
+	request.NoteActor(ctx, a.UserID)
+	a.RequestID = request.ID(ctx)
+	return a, nil
 }
 
 // BearerActor is Actor for an Authorization header ("Bearer <token>").

@@ -71,21 +71,39 @@ func (t *Tokens) TTL() time.Duration { return t.ttl }
 // tokenClaims are the claims of an access token: the registered ones and the
 // user's token version ("ver"; absent in tokens issued before versions
 // existed, which reads as 0, every user's first version).
+//
+// The role ("role") rides in the token so that a store that checks the user
+// in the request's own statement (crm.ActorChecker) knows it before the
+// request reaches the database; that check fails the token when the role is
+// no longer the user's. Tokens without it (issued by Issue, or before roles
+// were carried) are checked by reading the user first.
 type tokenClaims struct {
 	jwt.RegisteredClaims
-	Version int `json:"ver,omitempty"`
+	Version int      `json:"ver,omitempty"`
+	Role    crm.Role `json:"role,omitempty"`
 }
 
 // Issue returns a signed token for the user at its current token version
-// (crm.User.TokenVersion): raising the version ends the token.
+// (crm.User.TokenVersion): raising the version ends the token. It carries
+// no role; sign-ins use IssueUser.
 func (t *Tokens) Issue(userID string, version int) (string, error) {
+	return t.issue(userID, version, "")
+}
+
+// IssueUser returns a signed token for u at its current token version and
+// role.
+func (t *Tokens) IssueUser(u *crm.User) (string, error) {
+	return t.issue(u.ID, u.TokenVersion, u.Role)
+}
+
+func (t *Tokens) issue(userID string, version int, role crm.Role) (string, error) {
 	now := t.now()
 	c := tokenClaims{RegisteredClaims: jwt.RegisteredClaims{
 		Issuer:    Issuer,
 		Subject:   userID,
 		IssuedAt:  jwt.NewNumericDate(now),
 		ExpiresAt: jwt.NewNumericDate(now.Add(t.ttl)),
-	}, Version: version}
+	}, Version: version, Role: role}
 	s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(t.key)
 	if err != nil {
 		return "", fmt.Errorf("sign token: %w", err)
@@ -98,17 +116,24 @@ func (t *Tokens) Issue(userID string, version int) (string, error) {
 // token version. Whether that version is still the user's is for
 // crm.UserService.ActiveUser to say.
 func (t *Tokens) Verify(token string) (userID string, version int, err error) {
+	c, err := t.Claim(token)
+	return c.UserID, c.Version, err
+}
+
+// Claim is Verify returning the whole claim, the role included ("" when the
+// token carries none).
+func (t *Tokens) Claim(token string) (crm.ActorClaim, error) {
 	var c tokenClaims
-	_, err = jwt.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return t.key, nil },
+	_, err := jwt.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return t.key, nil },
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
 		jwt.WithIssuer(Issuer),
 		jwt.WithExpirationRequired(),
 		jwt.WithTimeFunc(t.now),
 	)
-	if err != nil || c.Version < 0 {
-		return "", 0, crm.Errorf(crm.EUNAUTHORIZED, crm.CodeUnauthorized, "the token is not valid")
+	if err != nil || c.Version < 0 || (c.Role != "" && !c.Role.Valid()) {
+		return crm.ActorClaim{}, crm.Errorf(crm.EUNAUTHORIZED, crm.CodeUnauthorized, "the token is not valid")
 	}
-	return c.Subject, c.Version, nil
+	return crm.ActorClaim{UserID: c.Subject, Version: c.Version, Role: c.Role}, nil
 }
 
 // SecretSetting is the settings key of the generated signing key.

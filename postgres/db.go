@@ -63,7 +63,10 @@ const defaultMaxConns = 16
 // DB is a PostgreSQL crm.Store.
 type DB struct {
 	pool *pgxpool.Pool
-	cfg  *pgxpool.Config
+	// q is the pool for the store's statements: each carries the request's
+	// pending actor check, if any (fold.go).
+	q   folding
+	cfg *pgxpool.Config
 	// jobs is an insert-only River client: Tx.Enqueue inserts through it on
 	// the store's own transaction. The client that works the jobs is the
 	// jobs package's, on the same pool.
@@ -100,7 +103,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: job client: %w", err)
 	}
-	return &DB{pool: pool, cfg: cfg, jobs: jobs}, nil
+	return &DB{pool: pool, q: folding{q: pool}, cfg: cfg, jobs: jobs}, nil
 }
 
 // Close closes every connection of the pool.
@@ -112,14 +115,14 @@ func (db *DB) Close() error {
 // CountJobs counts River's jobs of a kind, in any state (for tests and tools).
 func (db *DB) CountJobs(ctx context.Context, kind string) (int, error) {
 	var n int
-	err := db.pool.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind = $1`, kind).Scan(&n)
+	err := db.q.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind = $1`, kind).Scan(&n)
 	return n, classify("count jobs", err, "")
 }
 
 // JobArgs returns the JSON arguments of River's jobs of a kind, oldest first
 // (for tests and tools).
 func (db *DB) JobArgs(ctx context.Context, kind string) ([][]byte, error) {
-	rows, err := db.pool.Query(ctx, `SELECT args FROM river_job WHERE kind = $1 ORDER BY id`, kind)
+	rows, err := db.q.Query(ctx, `SELECT args FROM river_job WHERE kind = $1 ORDER BY id`, kind)
 	if err != nil {
 		return nil, classify("job args", err, "")
 	}
@@ -134,7 +137,7 @@ func (db *DB) Pool() *pgxpool.Pool { return db.pool }
 // applied, in one round trip.
 func (db *DB) Ping(ctx context.Context) error {
 	var applied int
-	err := db.pool.QueryRow(ctx,
+	err := db.q.QueryRow(ctx,
 		`SELECT count(DISTINCT version_id) FROM goose_db_version WHERE version_id = ANY($1) AND is_applied`,
 		migrationVersions).Scan(&applied)
 	var pe *pgconn.PgError

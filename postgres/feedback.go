@@ -29,7 +29,7 @@ func (t *tx) PutCalibration(ctx context.Context, c *crm.Calibration) error {
 
 func (db *DB) Calibration(ctx context.Context, provider, model, promptVersion string) (*crm.Calibration, error) {
 	var c crm.Calibration
-	err := db.pool.QueryRow(ctx, `SELECT provider, model, prompt_version, method, a, b, outcomes, fitted_at
+	err := db.q.QueryRow(ctx, `SELECT provider, model, prompt_version, method, a, b, outcomes, fitted_at
 		FROM calibrations WHERE provider = $1 AND model = $2 AND prompt_version = $3`, provider, model, promptVersion).
 		Scan(&c.Provider, &c.Model, &c.PromptVersion, &c.Method, &c.A, &c.B, &c.Outcomes, &c.FittedAt)
 	if err != nil {
@@ -50,7 +50,7 @@ func (db *DB) OutcomeScores(ctx context.Context, f crm.OutcomeFilter) ([]crm.Sco
 	if f.PromptVersion != "" {
 		w.add("prompt_version = $", f.PromptVersion)
 	}
-	rows, err := db.pool.Query(ctx, `SELECT provider, model, prompt_version, score, count(*), count(*) FILTER (WHERE positive)
+	rows, err := db.q.Query(ctx, `SELECT provider, model, prompt_version, score, count(*), count(*) FILTER (WHERE positive)
 		FROM outcomes`+w.sql()+` GROUP BY provider, model, prompt_version, score
 		ORDER BY provider, model, prompt_version, score`, w.args...)
 	if err != nil {
@@ -75,7 +75,7 @@ func (db *DB) AnalysisCosts(ctx context.Context, f crm.CostFilter) ([]crm.ModelC
 	if !f.To.IsZero() {
 		w.add("created_at < $", f.To)
 	}
-	rows, err := db.pool.Query(ctx, `SELECT model, count(*), sum(input_tokens), sum(output_tokens), sum(cost_usd)
+	rows, err := db.q.Query(ctx, `SELECT model, count(*), sum(input_tokens), sum(output_tokens), sum(cost_usd)
 		FROM analyses`+w.sql()+` GROUP BY model ORDER BY model`, w.args...)
 	if err != nil {
 		return nil, classify("analysis costs", err, "")

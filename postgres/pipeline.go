@@ -88,7 +88,7 @@ func (db *DB) Duplicates(ctx context.Context, k crm.DuplicateKeys, ownerID strin
 
 // collect runs a query on the pool and scans every row.
 func collect[T any](ctx context.Context, db *DB, op string, scan func(pgx.Row) (T, error), sql string, args ...any) ([]T, error) {
-	rows, err := db.pool.Query(ctx, sql, args...)
+	rows, err := db.q.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, classify(op, err, "")
 	}
@@ -146,7 +146,7 @@ func (db *DB) Task(ctx context.Context, id string) (*crm.Task, error) {
 	if !crm.ValidID(id) {
 		return nil, crm.NotFound("task")
 	}
-	t, err := scanTask(db.pool.QueryRow(ctx, taskSelect+` WHERE t.id = $1`, id))
+	t, err := scanTask(db.q.QueryRow(ctx, taskSelect+` WHERE t.id = $1`, id))
 	if err != nil {
 		return nil, classify("get task", err, "task")
 	}
@@ -189,7 +189,7 @@ func (db *DB) CountTasks(ctx context.Context, f crm.TaskFilter) (int, error) {
 	}
 	w := taskWhere(f)
 	var n int
-	if err := db.pool.QueryRow(ctx, `SELECT count(*) FROM tasks t`+w.sql(), w.args...).Scan(&n); err != nil {
+	if err := db.q.QueryRow(ctx, `SELECT count(*) FROM tasks t`+w.sql(), w.args...).Scan(&n); err != nil {
 		return 0, classify("count tasks", err, "")
 	}
 	return n, nil
@@ -316,7 +316,7 @@ func (db *DB) CountUnread(ctx context.Context, userID string, since time.Time) (
 		return 0, nil
 	}
 	var n int
-	err := db.pool.QueryRow(ctx, `SELECT count(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL AND created_at >= $2`,
+	err := db.q.QueryRow(ctx, `SELECT count(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL AND created_at >= $2`,
 		userID, since).Scan(&n)
 	if err != nil {
 		return 0, classify("count unread", err, "")
@@ -330,9 +330,9 @@ func (db *DB) MarkRead(ctx context.Context, userID string, ids []string, at time
 	}
 	var err error
 	if ids == nil {
-		_, err = db.pool.Exec(ctx, `UPDATE notifications SET read_at = $2 WHERE user_id = $1 AND read_at IS NULL`, userID, at)
+		_, err = db.q.Exec(ctx, `UPDATE notifications SET read_at = $2 WHERE user_id = $1 AND read_at IS NULL`, userID, at)
 	} else {
-		_, err = db.pool.Exec(ctx, `UPDATE notifications SET read_at = $2 WHERE user_id = $1 AND read_at IS NULL
+		_, err = db.q.Exec(ctx, `UPDATE notifications SET read_at = $2 WHERE user_id = $1 AND read_at IS NULL
 			AND id = ANY($3::uuid[])`, userID, at, ids)
 	}
 	return classify("mark read", err, "")

@@ -59,7 +59,7 @@ func limit(n int) int {
 // ---- leads ----
 
 func (db *DB) Lead(ctx context.Context, id string) (*crm.Lead, error) {
-	return getLead(ctx, db.pool, id, "")
+	return getLead(ctx, db.q, id, "")
 }
 
 func getLead(ctx context.Context, q querier, id, suffix string) (*crm.Lead, error) {
@@ -100,7 +100,7 @@ func (db *DB) Leads(ctx context.Context, f crm.LeadFilter) ([]*crm.Lead, error) 
 	}
 	order := w.keyset(leadSortExpr[f.Sort.Key], "id", f.Sort, f.After, f.AfterValue)
 	sql := `SELECT ` + pgsql.LeadCols + ` FROM leads` + w.sql() + order + ` LIMIT ` + w.arg(limit(f.Limit))
-	rows, err := db.pool.Query(ctx, sql, w.args...)
+	rows, err := db.q.Query(ctx, sql, w.args...)
 	if err != nil {
 		return nil, classify("list leads", err, "")
 	}
@@ -205,11 +205,11 @@ func getSale(ctx context.Context, q querier, col, id, suffix string) (*crm.Sale,
 }
 
 func (db *DB) Sale(ctx context.Context, id string) (*crm.Sale, error) {
-	return getSale(ctx, db.pool, "id", id, "")
+	return getSale(ctx, db.q, "id", id, "")
 }
 
 func (db *DB) SaleByLead(ctx context.Context, leadID string) (*crm.Sale, error) {
-	return getSale(ctx, db.pool, "lead_id", leadID, "")
+	return getSale(ctx, db.q, "lead_id", leadID, "")
 }
 
 func (db *DB) Sales(ctx context.Context, f crm.SaleFilter) ([]*crm.Sale, error) {
@@ -227,7 +227,7 @@ func (db *DB) Sales(ctx context.Context, f crm.SaleFilter) ([]*crm.Sale, error) 
 		w.add("l.owner_id = $", f.OwnerID)
 	}
 	order := w.keyset(saleSortExpr[f.Sort.Key], "s.id", f.Sort, f.After, f.AfterValue)
-	rows, err := db.pool.Query(ctx, saleSelect+w.sql()+order+` LIMIT `+w.arg(limit(f.Limit)), w.args...)
+	rows, err := db.q.Query(ctx, saleSelect+w.sql()+order+` LIMIT `+w.arg(limit(f.Limit)), w.args...)
 	if err != nil {
 		return nil, classify("list sales", err, "")
 	}
@@ -320,7 +320,7 @@ func (db *DB) Events(ctx context.Context, f crm.EventFilter) ([]*crm.Event, erro
 			w.add("id < $", f.After)
 		}
 	}
-	rows, err := db.pool.Query(ctx, `SELECT `+eventCols+` FROM events`+w.sql()+order+` LIMIT `+w.arg(limit(f.Limit)), w.args...)
+	rows, err := db.q.Query(ctx, `SELECT `+eventCols+` FROM events`+w.sql()+order+` LIMIT `+w.arg(limit(f.Limit)), w.args...)
 	if err != nil {
 		return nil, classify("list events", err, "")
 	}
@@ -354,7 +354,7 @@ func (db *DB) Analyses(ctx context.Context, leadID string, n int) ([]*crm.Analys
 	if !crm.ValidID(leadID) {
 		return []*crm.AnalysisRecord{}, nil
 	}
-	rows, err := db.pool.Query(ctx, `SELECT `+analysisCols+` FROM analyses WHERE lead_id = $1
+	rows, err := db.q.Query(ctx, `SELECT `+analysisCols+` FROM analyses WHERE lead_id = $1
 		ORDER BY id DESC LIMIT $2`, leadID, limit(n))
 	if err != nil {
 		return nil, classify("list analyses", err, "")
@@ -403,11 +403,11 @@ func getUser(ctx context.Context, q querier, id, suffix string) (*crm.User, erro
 }
 
 func (db *DB) User(ctx context.Context, id string) (*crm.User, error) {
-	return getUser(ctx, db.pool, id, "")
+	return getUser(ctx, db.q, id, "")
 }
 
 func (db *DB) UserByEmail(ctx context.Context, email string) (*crm.User, error) {
-	u, err := scanUser(db.pool.QueryRow(ctx, `SELECT `+userCols+` FROM users WHERE email = $1`, email))
+	u, err := scanUser(db.q.QueryRow(ctx, `SELECT `+userCols+` FROM users WHERE email = $1`, email))
 	if err != nil {
 		return nil, classify("get user by email", err, "user")
 	}
@@ -415,7 +415,7 @@ func (db *DB) UserByEmail(ctx context.Context, email string) (*crm.User, error) 
 }
 
 func (db *DB) Users(ctx context.Context) ([]*crm.User, error) {
-	rows, err := db.pool.Query(ctx, `SELECT `+userCols+` FROM users ORDER BY email`)
+	rows, err := db.q.Query(ctx, `SELECT `+userCols+` FROM users ORDER BY email`)
 	if err != nil {
 		return nil, classify("list users", err, "")
 	}
@@ -428,7 +428,7 @@ func (db *DB) Users(ctx context.Context) ([]*crm.User, error) {
 
 func (db *DB) CountUsers(ctx context.Context) (int, error) {
 	var n int
-	if err := db.pool.QueryRow(ctx, `SELECT count(*) FROM users`).Scan(&n); err != nil {
+	if err := db.q.QueryRow(ctx, `SELECT count(*) FROM users`).Scan(&n); err != nil {
 		return 0, classify("count users", err, "")
 	}
 	return n, nil
@@ -554,7 +554,7 @@ func (db *DB) FailLoginAttempt(ctx context.Context, id string) error {
 	if !crm.ValidID(id) {
 		return nil // no attempt has such an id
 	}
-	_, err := db.pool.Exec(ctx, `UPDATE login_attempts SET failed = true WHERE id = $1`, id)
+	_, err := db.q.Exec(ctx, `UPDATE login_attempts SET failed = true WHERE id = $1`, id)
 	return classify("fail login attempt", err, "")
 }
 
@@ -568,7 +568,7 @@ func (db *DB) DeleteLoginAttempts(ctx context.Context, ids []string) error {
 	if len(valid) == 0 {
 		return nil
 	}
-	_, err := db.pool.Exec(ctx, `DELETE FROM login_attempts WHERE id = ANY($1::uuid[])`, valid)
+	_, err := db.q.Exec(ctx, `DELETE FROM login_attempts WHERE id = ANY($1::uuid[])`, valid)
 	return classify("delete login attempts", err, "")
 }
 
@@ -578,12 +578,12 @@ func (db *DB) DeleteLoginAttempts(ctx context.Context, ids []string) error {
 // snapshot, so it sees a value a concurrent caller committed while the insert
 // waited on it (a single CTE statement would not).
 func (db *DB) EnsureSetting(ctx context.Context, key, value string) (string, error) {
-	if _, err := db.pool.Exec(ctx, `INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`,
+	if _, err := db.q.Exec(ctx, `INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`,
 		key, value); err != nil {
 		return "", classify("ensure setting", err, "")
 	}
 	var v string
-	if err := db.pool.QueryRow(ctx, `SELECT value FROM settings WHERE key = $1`, key).Scan(&v); err != nil {
+	if err := db.q.QueryRow(ctx, `SELECT value FROM settings WHERE key = $1`, key).Scan(&v); err != nil {
 		return "", classify("ensure setting", err, "setting")
 	}
 	return v, nil
@@ -592,7 +592,7 @@ func (db *DB) EnsureSetting(ctx context.Context, key, value string) (string, err
 // Setting returns the value stored under key.
 func (db *DB) Setting(ctx context.Context, key string) (string, error) {
 	var v string
-	if err := db.pool.QueryRow(ctx, `SELECT value FROM settings WHERE key = $1`, key).Scan(&v); err != nil {
+	if err := db.q.QueryRow(ctx, `SELECT value FROM settings WHERE key = $1`, key).Scan(&v); err != nil {
 		return "", classify("read setting", err, "setting")
 	}
 	return v, nil

@@ -21,6 +21,7 @@ import (
 // still returns them and commits nothing.
 type tx struct {
 	pool  *pgxpool.Pool
+	send  sender // the pool, folding the request's actor check
 	jobs  *river.Client[pgx.Tx]
 	q     pgx.Tx // nil until the first read, or a queued update, needs it
 	queue []queued
@@ -39,7 +40,7 @@ var _ crm.Tx = (*tx)(nil)
 // InTx runs fn in a read-committed transaction; rows locked with Lock* stay
 // locked until it ends.
 func (db *DB) InTx(ctx context.Context, fn func(crm.Tx) error) error {
-	t := &tx{pool: db.pool, jobs: db.jobs}
+	t := &tx{pool: db.pool, send: db.q, jobs: db.jobs}
 	// Rollback after Commit is a no-op; it releases the connection on every
 	// error path (and on a panic in fn).
 	defer func() {
@@ -65,7 +66,7 @@ func (t *tx) conn(ctx context.Context) (pgx.Tx, error) {
 		if err != nil {
 			return nil, classify("begin", err, "")
 		}
-		t.q = q
+		t.q = newFoldingTx(q)
 	}
 	if err := t.flush(ctx, t.q); err != nil {
 		return nil, err
@@ -115,7 +116,7 @@ func (t *tx) commit(ctx context.Context) error {
 		}
 	}
 	if t.q == nil {
-		return t.flush(ctx, t.pool)
+		return t.flush(ctx, t.send)
 	}
 	if err := t.flush(ctx, t.q); err != nil {
 		return err

@@ -61,11 +61,11 @@ func getSub(ctx context.Context, q querier, id, suffix string) (*crm.Subscriptio
 }
 
 func (db *DB) Subscription(ctx context.Context, id string) (*crm.Subscription, error) {
-	return getSub(ctx, db.pool, id, "")
+	return getSub(ctx, db.q, id, "")
 }
 
 func (db *DB) Subscriptions(ctx context.Context) ([]*crm.Subscription, error) {
-	rows, err := db.pool.Query(ctx, `SELECT `+subCols+` FROM webhook_subscriptions ORDER BY id`)
+	rows, err := db.q.Query(ctx, `SELECT `+subCols+` FROM webhook_subscriptions ORDER BY id`)
 	if err != nil {
 		return nil, classify("list webhooks", err, "")
 	}
@@ -131,7 +131,7 @@ func (db *DB) WebhookEvent(ctx context.Context, id string) (*crm.WebhookEvent, e
 		return nil, crm.NotFound("webhook event")
 	}
 	var e crm.WebhookEvent
-	err := db.pool.QueryRow(ctx, `SELECT id, type, data, created_at FROM webhook_events WHERE id = $1`, id).
+	err := db.q.QueryRow(ctx, `SELECT id, type, data, created_at FROM webhook_events WHERE id = $1`, id).
 		Scan(&e.ID, &e.Type, &e.Data, &e.CreatedAt)
 	if err != nil {
 		return nil, classify("get webhook event", err, "webhook event")
@@ -170,7 +170,7 @@ func getDelivery(ctx context.Context, q querier, id, suffix string) (*crm.Delive
 }
 
 func (db *DB) Delivery(ctx context.Context, id string) (*crm.Delivery, error) {
-	return getDelivery(ctx, db.pool, id, "")
+	return getDelivery(ctx, db.q, id, "")
 }
 
 func (db *DB) Deliveries(ctx context.Context, f crm.DeliveryFilter) ([]*crm.Delivery, error) {
@@ -189,7 +189,7 @@ func (db *DB) Deliveries(ctx context.Context, f crm.DeliveryFilter) ([]*crm.Deli
 	if f.After != "" {
 		w.add("id < $", f.After)
 	}
-	rows, err := db.pool.Query(ctx, `SELECT `+deliveryCols+` FROM webhook_deliveries`+w.sql()+
+	rows, err := db.q.Query(ctx, `SELECT `+deliveryCols+` FROM webhook_deliveries`+w.sql()+
 		` ORDER BY id DESC LIMIT `+w.arg(limit(f.Limit)), w.args...)
 	if err != nil {
 		return nil, classify("list deliveries", err, "")

@@ -37,7 +37,7 @@ func (a *App) loginSubmit(w http.ResponseWriter, r *http.Request, v *view) {
 	u, err := a.deps.Users.Authenticate(r.Context(), email, r.PostFormValue("password"))
 	if err == nil {
 		var tok string
-		if tok, err = a.deps.Tokens.Issue(u.ID, u.TokenVersion); err == nil {
+		if tok, err = a.deps.Tokens.IssueUser(u); err == nil {
 			http.SetCookie(w, a.cookie(r, sessionCookie, tok, int(a.deps.Tokens.TTL().Seconds())))
 			a.newCSRF(w, r)
 			a.redirect(w, r, next, nil)

@@ -117,13 +117,19 @@ func TestLogin(t *testing.T) {
 		// With a second admin, the first may step down.
 		e.must(200, "PATCH", "/users/"+e.senior.ID, e.admin.Token, map[string]any{"role": "admin"})
 		e.must(200, "PATCH", "/users/"+e.admin.ID, e.admin.Token, map[string]any{"role": "manager"})
-		problemOf(t, e.do("GET", "/users", e.admin.Token, nil), http.StatusForbidden) // the role change applies at once
-		p = problemOf(t, e.do("PATCH", "/users/"+e.senior.ID, e.senior.Token, map[string]any{"active": false}), http.StatusConflict)
+		// A role change ends the tokens issued with the old role, on every
+		// replica; signing in again gives one with the new role.
+		for _, u := range []user{e.admin, e.senior} {
+			problemOf(t, e.do("GET", "/me", u.Token, nil), http.StatusUnauthorized)
+		}
+		problemOf(t, e.do("GET", "/users", e.reissue(e.admin), nil), http.StatusForbidden) // the new role applies
+		senior := e.reissue(e.senior)
+		p = problemOf(t, e.do("PATCH", "/users/"+e.senior.ID, senior, map[string]any{"active": false}), http.StatusConflict)
 		if p.code() != "last_admin" {
 			t.Errorf("code %q, want last_admin", p.code())
 		}
 		// A taken email is a conflict.
-		p = problemOf(t, e.do("POST", "/users", e.senior.Token, map[string]any{"email": e.mgr.Email, "role": "manager",
+		p = problemOf(t, e.do("POST", "/users", senior, map[string]any{"email": e.mgr.Email, "role": "manager",
 			"password": "long enough password"}), http.StatusConflict)
 		if p.code() != "email_taken" {
 			t.Errorf("code %q, want email_taken", p.code())

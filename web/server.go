@@ -55,6 +55,9 @@ func NewServer(d Deps) http.Handler {
 	h = sameSlash(h)
 	h = cors(d.CORSOrigins, h)
 	h = securityHeaders(h)
+	if d.Services != nil {
+		h = settleActor(d.Users, h)
+	}
 	h = observe(d.Logger, d.Metrics, d.TrustedProxies, h)
 	return h
 }
@@ -109,6 +112,7 @@ func observe(log *slog.Logger, m *metrics.Set, trusted []netip.Prefix, next http
 		ctx, ri := request.With(r.Context(), id)
 		client := request.ClientAddr(r, trusted)
 		ctx = crm.WithClient(ctx, client)
+		ctx = crm.WithActorCheck(ctx) // settled by settleActor
 		r = r.WithContext(ctx)
 		w.Header().Set("X-Request-Id", id)
 		sw := &statusWriter{ResponseWriter: w}

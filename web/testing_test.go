@@ -240,6 +240,7 @@ func sortedKeys[V any](m map[string]V) []string {
 type env struct {
 	t      *testing.T
 	kind   string
+	url    string // the database: a SQLite path or a PostgreSQL URL
 	svc    *crm.Services
 	store  crm.Store
 	scorer crm.Scorer
@@ -267,9 +268,11 @@ func newEnv(t *testing.T, kind string, opts ...envOption) *env {
 	t.Helper()
 	ctx := context.Background()
 	var store crm.Store
+	var url string
 	switch kind {
 	case "sqlite":
-		db, err := sqlite.Open(ctx, testdb.SQLitePath(t))
+		url = testdb.SQLitePath(t)
+		db, err := sqlite.Open(ctx, url)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -278,7 +281,8 @@ func newEnv(t *testing.T, kind string, opts ...envOption) *env {
 		}
 		store = db
 	case "postgres":
-		db, err := postgres.Open(ctx, testdb.PostgresURL(t))
+		url = testdb.PostgresURL(t)
+		db, err := postgres.Open(ctx, url)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -313,7 +317,7 @@ func newEnv(t *testing.T, kind string, opts ...envOption) *env {
 	srv := httptest.NewServer(check.wrap(web.NewServer(deps)))
 	t.Cleanup(srv.Close)
 
-	e := &env{t: t, kind: kind, svc: svc, store: store, scorer: scorer, tokens: tokens, srv: srv, fake: fake, check: check}
+	e := &env{t: t, kind: kind, url: url, svc: svc, store: store, scorer: scorer, tokens: tokens, srv: srv, fake: fake, check: check}
 	e.admin = e.newUser("admin@example.com", crm.RoleAdmin)
 	e.senior = e.newUser("senior@example.com", crm.RoleSeniorManager)
 	e.mgr = e.newUser("manager@example.com", crm.RoleManager)
@@ -328,11 +332,25 @@ func (e *env) newUser(email string, role crm.Role) user {
 	if err != nil {
 		e.t.Fatalf("create user %s: %v", email, err)
 	}
-	tok, err := e.tokens.Issue(u.ID, u.TokenVersion)
+	tok, err := e.tokens.IssueUser(u)
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	return user{ID: u.ID, Email: email, Token: tok}
+}
+
+// reissue returns a fresh token of u, as signing in again would.
+func (e *env) reissue(u user) string {
+	e.t.Helper()
+	got, err := e.store.User(context.Background(), u.ID)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	tok, err := e.tokens.IssueUser(got)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return tok
 }
 
 // response is a finished HTTP exchange.

@@ -12,9 +12,10 @@ import (
 )
 
 // authenticate checks the bearer token of every secured operation and puts the
-// acting user in the context. The user is read from the database on every
-// request, so a deactivated user's tokens stop working at once and a role
-// change applies to the next request.
+// acting user in the context. The user is checked against the database on
+// every request (in the request's own first statement on PostgreSQL; see
+// crm.UserService.ClaimActor), so a deactivated user's tokens stop working at
+// once and a role change ends the tokens issued with the old role.
 func authenticate(api huma.API, d Deps) func(huma.Context, func(huma.Context)) {
 	return func(hctx huma.Context, next func(huma.Context)) {
 		if len(hctx.Operation().Security) == 0 {
@@ -60,7 +61,7 @@ func handleLogin(d Deps) func(context.Context, *loginInput) (*loginResponse, err
 		if err != nil {
 			return nil, err
 		}
-		tok, err := d.Tokens.Issue(u.ID, u.TokenVersion)
+		tok, err := d.Tokens.IssueUser(u)
 		if err != nil {
 			return nil, err
 		}
