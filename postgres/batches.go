@@ -57,12 +57,12 @@ func getBatch(ctx context.Context, q querier, id, suffix string) (*crm.AIBatch, 
 
 // AIBatch returns a batch.
 func (db *DB) AIBatch(ctx context.Context, id string) (*crm.AIBatch, error) {
-	return getBatch(ctx, db.pool, id, "")
+	return getBatch(ctx, db.q, id, "")
 }
 
 // AIBatches returns up to limit batches, newest first.
 func (db *DB) AIBatches(ctx context.Context, n int) ([]*crm.AIBatch, error) {
-	rows, err := db.pool.Query(ctx, `SELECT `+batchCols+` FROM ai_batches ORDER BY id DESC LIMIT $1`, limit(n))
+	rows, err := db.q.Query(ctx, `SELECT `+batchCols+` FROM ai_batches ORDER BY id DESC LIMIT $1`, limit(n))
 	if err != nil {
 		return nil, classify("list batches", err, "")
 	}
@@ -81,7 +81,7 @@ func (db *DB) AIBatchItems(ctx context.Context, batchID string) ([]*crm.AIBatchI
 	if !crm.ValidID(batchID) {
 		return nil, nil
 	}
-	rows, err := db.pool.Query(ctx, `SELECT `+itemCols+` FROM ai_batch_items WHERE batch_id = $1`, batchID)
+	rows, err := db.q.Query(ctx, `SELECT `+itemCols+` FROM ai_batch_items WHERE batch_id = $1`, batchID)
 	if err != nil {
 		return nil, classify("list batch items", err, "")
 	}
