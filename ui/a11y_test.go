@@ -291,7 +291,12 @@ func TestAccessibility(t *testing.T) {
 			s.open(p)
 		}
 		s.open("/app/leads/new")
-		s.click("#create-lead") // no source: the form comes back with its errors
+		s.click("#create-lead") // no contact: the form comes back with its errors
+		s.do("type a lead like Iryna's", chromedp.SendKeys(chromedp.CSS("#email"), "iryna@bondar.example"))
+		s.click("#create-lead") // the duplicate warning
+		if !s.present("#create-anyway") {
+			t.Fatal("no duplicate warning for Iryna's email")
+		}
 		s.click("#logout")
 
 		s.signIn(b.admin.Email)

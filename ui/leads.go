@@ -224,6 +224,14 @@ type leadNewData struct {
 	Sources []crm.Source
 	Domains []string
 	Owners  []option
+	// The open leads the typed one looks like (a possible_duplicate), as the
+	// user may see them; the page offers to open one or to create anyway.
+	Duplicates []duplicateView
+}
+
+// duplicateView is one open lead a new one looks like.
+type duplicateView struct {
+	ID, Title, Owner string
 }
 
 func (a *App) leadNewData(r *http.Request, v *view, f leadForm, errs map[string]string) leadNewData {
@@ -247,18 +255,27 @@ func (a *App) leadCreate(w http.ResponseWriter, r *http.Request, v *view) {
 		Company: r.PostFormValue("company"), Note: r.PostFormValue("note"), OwnerID: r.PostFormValue("owner_id")}
 	in := crm.LeadInput{Source: crm.Source(f.Source), BusinessDomain: f.BusinessDomain, Name: f.Name,
 		Email: f.Email, Phone: f.Phone, Company: f.Company, Note: f.Note, OwnerID: f.OwnerID}
+	in.AllowDuplicate = r.PostFormValue("allow_duplicate") == "1"
 	var err error
 	if f.MessagesCount != "" {
 		in.MessagesCount, err = strconv.Atoi(f.MessagesCount)
 	}
-	if err != nil {
+	// The page asks for someone to call: at least one of name, company,
+	// email or phone (the API still takes a lead from its source alone).
+	noContact := strings.TrimSpace(f.Name+f.Company+f.Email+f.Phone) == ""
+	if err != nil || noContact {
 		// The form could not even be read: show this and whatever else the
 		// domain's own validation finds, without creating anything.
 		errs := map[string]string{}
 		if verr := in.Validate(a.domains(r)); verr != nil {
 			errs, _ = fieldErrors(v.L, verr)
 		}
-		errs["messages_count"] = v.L.T("fe.not_a_number")
+		if err != nil {
+			errs["messages_count"] = v.L.T("fe.not_a_number")
+		}
+		if noContact && errs["name"] == "" {
+			errs["name"] = v.L.T("fe.contact_required")
+		}
 		a.leadNewInvalid(w, r, v, f, errs)
 		return
 	}
@@ -266,6 +283,11 @@ func (a *App) leadCreate(w http.ResponseWriter, r *http.Request, v *view) {
 	if err != nil {
 		if errs, ok := fieldErrors(v.L, err); ok {
 			a.leadNewInvalid(w, r, v, f, errs)
+			return
+		}
+		var e *crm.Error
+		if errors.As(err, &e) && e.Code == crm.CodePossibleDuplicate {
+			a.leadNewDuplicate(w, r, v, f, e.Duplicates)
 			return
 		}
 		if crm.IsKind(err, crm.EFORBIDDEN) || crm.IsKind(err, crm.ECONFLICT) {
@@ -286,6 +308,25 @@ func (a *App) leadNewInvalid(w http.ResponseWriter, r *http.Request, v *view, f 
 		v.Flash = bad(v.L.T("error.form"))
 	}
 	a.render(w, r, v, "lead_new", http.StatusUnprocessableEntity)
+}
+
+// leadNewDuplicate shows the form again, filled in, with the open leads the
+// new one looks like: each with a link to open it, and a button that sends
+// the same form with allow_duplicate.
+func (a *App) leadNewDuplicate(w http.ResponseWriter, r *http.Request, v *view, f leadForm, dups []crm.DuplicateLead) {
+	v.Title, v.Nav = v.L.T("lead_new.title"), "leads"
+	d := a.leadNewData(r, v, f, nil)
+	people := a.people(r, v)
+	for _, dup := range dups {
+		title := leadTitle(&crm.Lead{ID: dup.ID, Name: dup.Name, Company: dup.Company})
+		owner := ownerName(v, people, dup.OwnerID)
+		if dup.Owner != "" && dup.OwnerID != v.User.ID && people[dup.OwnerID] == nil {
+			owner = dup.Owner
+		}
+		d.Duplicates = append(d.Duplicates, duplicateView{ID: dup.ID, Title: title, Owner: owner})
+	}
+	v.Data = d
+	a.render(w, r, v, "lead_new", http.StatusConflict)
 }
 
 // ---- the lead page ----

@@ -57,11 +57,11 @@ func TestAdminEditsDomains(t *testing.T) {
 	}
 	alice := b.client(t)
 	alice.login(b.alice.Email)
-	p = alice.post("/app/leads", url.Values{"source": {"manual"}, "business_domain": {"fourth"}, "messages_count": {"0"}})
+	p = alice.post("/app/leads", url.Values{"source": {"manual"}, "name": {"Fourth"}, "business_domain": {"fourth"}, "messages_count": {"0"}})
 	if p.status != http.StatusSeeOther {
 		t.Errorf("create with a new domain = %d\n%s", p.status, p.body)
 	}
-	p = alice.post("/app/leads", url.Values{"source": {"manual"}, "business_domain": {"second"}, "messages_count": {"0"}})
+	p = alice.post("/app/leads", url.Values{"source": {"manual"}, "name": {"Second"}, "business_domain": {"second"}, "messages_count": {"0"}})
 	checkPage(t, p, http.StatusUnprocessableEntity)
 	if !strings.Contains(p.body, "Choose one of the listed domains.") {
 		t.Errorf("no domain error for a removed domain:\n%s", p.body)
