@@ -172,7 +172,6 @@ func (c *claude) judge(msg *anthropic.Message, f crm.Facts, call *crm.Call, pric
 	return s, nil
 }
 
-
 func badAnswer(cause error) *crm.Error {
 	return &crm.Error{Kind: crm.EBADGATEWAY, Code: crm.CodeAIBadAnswer,
 		Message: "the AI answered with something other than a valid analysis", Cause: cause}
