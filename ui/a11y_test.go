@@ -297,6 +297,15 @@ func TestAccessibility(t *testing.T) {
 		if !s.present("#create-anyway") {
 			t.Fatal("no duplicate warning for Iryna's email")
 		}
+		// The sale's value: set (the flash and the value shown), then refused next to its field.
+		s.open("/app/sales/" + sale.ID)
+		s.do("type a value", chromedp.SetValue(chromedp.CSS("#amount"), "1250"))
+		s.click("#save-value")
+		s.do("type a bad value", chromedp.SetValue(chromedp.CSS("#amount"), "many"))
+		s.click("#save-value")
+		if !s.present("#amount-error") {
+			t.Fatal("a bad amount shows no error")
+		}
 		s.click("#logout")
 
 		s.signIn(b.admin.Email)

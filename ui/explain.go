@@ -40,15 +40,17 @@ func (a *App) explain(l *Locale, err error) string {
 // fieldMessages maps the service's field messages to catalog keys. A message
 // not listed here is shown as the service wrote it.
 var fieldMessages = map[string]string{
-	"must be one of scanner, partner, manual":        "fe.source",
-	"must be between 0 and 1000000":                  "fe.messages_count",
-	"must be at most 200 characters":                 "fe.max200",
-	"must be at most 5000 characters":                "fe.max5000",
-	"must be an email address like name@example.com": "fe.email",
-	"must be 10 to 200 characters":                   "fe.password",
-	"must be at most 72 bytes":                       "fe.password_bytes",
-	"must be one of manager, senior_manager, admin":  "fe.role",
-	"must be the id of an active user":               "fe.owner",
+	"must be one of scanner, partner, manual":                   "fe.source",
+	"must be between 0 and 1000000":                             "fe.messages_count",
+	"must be at most 200 characters":                            "fe.max200",
+	"must be at most 5000 characters":                           "fe.max5000",
+	"must be an email address like name@example.com":            "fe.email",
+	"must be 10 to 200 characters":                              "fe.password",
+	"must be at most 72 bytes":                                  "fe.password_bytes",
+	"must be one of manager, senior_manager, admin":             "fe.role",
+	"must be the id of an active user":                          "fe.owner",
+	"must be a decimal string ≥ 0 such as \"1250.00\"":          "fe.amount",
+	"must be an ISO 4217 currency code such as UAH, EUR or USD": "fe.currency",
 }
 
 // fieldMessage translates one field error.
@@ -61,6 +63,9 @@ func fieldMessage(l *Locale, f crm.FieldError) string {
 	}
 	if msg, ok := webhookMessage(l, f); ok {
 		return msg
+	}
+	if f.Field == "amount" && strings.HasPrefix(f.Message, "is required") {
+		return l.T("fe.amount")
 	}
 	if f.Field == "business_domain" && strings.HasPrefix(f.Message, "must be one of") {
 		return l.T("fe.business_domain")

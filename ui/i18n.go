@@ -85,11 +85,24 @@ func (l *Locale) Date(t time.Time) string {
 // Money formats an amount in its currency's minor units, with the locale's
 // decimal separator: uk 1250,00 UAH, en 1250.00 UAH.
 func (l *Locale) Money(a crm.Amount, currency string) string {
-	s := a.Format(currency)
+	return l.Decimal(a.Format(currency)) + "\u00a0" + currency
+}
+
+// Decimal writes a decimal string ("1250.00") with the locale's separator.
+func (l *Locale) Decimal(s string) string {
 	if l.Lang == "uk" {
-		s = strings.Replace(s, ".", ",", 1)
+		return strings.Replace(s, ".", ",", 1)
 	}
-	return s + "\u00a0" + currency
+	return s
+}
+
+// ReadDecimal reads an amount typed in the locale back into the service's
+// form: in Ukrainian a decimal comma is a point (a point is kept too).
+func (l *Locale) ReadDecimal(s string) string {
+	if l.Lang == "uk" && !strings.Contains(s, ".") && strings.Count(s, ",") == 1 {
+		return strings.Replace(s, ",", ".", 1)
+	}
+	return s
 }
 
 // ISO is the machine-readable form of a time, for <time datetime>.

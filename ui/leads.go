@@ -561,6 +561,10 @@ func describeEvent(l *Locale, e *crm.Event, name func(id string) string) string 
 		return l.T("event."+strings.ReplaceAll(e.Action, ".", "_"), title)
 	case crm.ActionSaleStage:
 		return l.T("event.sale_stage", l.T("sale_stage."+e.From), l.T("sale_stage."+e.To))
+	case crm.ActionSaleValue:
+		amount, _ := e.Data["amount"].(string)
+		currency, _ := e.Data["currency"].(string)
+		return l.T("event.sale_value", l.Decimal(amount)+"\u00a0"+currency)
 	case crm.ActionUserCreated:
 		return l.T("event.user_created", name(e.UserID), l.TOr("role."+e.To, e.To))
 	case crm.ActionUserUpdated:
@@ -684,7 +688,7 @@ func (a *App) leadTransfer(w http.ResponseWriter, r *http.Request, v *view) {
 	var value crm.DealValue
 	// No amount typed is no value: the prefilled currency alone is none.
 	if amount := strings.TrimSpace(r.PostFormValue("amount")); amount != "" {
-		value = crm.DealValue{Amount: amount, Currency: r.PostFormValue("currency")}
+		value = crm.DealValue{Amount: v.L.ReadDecimal(amount), Currency: r.PostFormValue("currency")}
 	}
 	sale, err := a.deps.Leads.TransferDeal(r.Context(), r.PathValue("id"), value)
 	if err == nil {

@@ -3,6 +3,7 @@ package ui
 import (
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/crmleads/crm"
 )
@@ -105,9 +106,19 @@ type salePageData struct {
 	By     string
 	Next   []crm.SaleStage
 	Events []eventView
+	// The value form (an open sale only): what it shows, or what was typed
+	// when it came back invalid, and the errors next to its fields.
+	Amount, Currency string
+	Errors           map[string]string
 }
 
 func (a *App) salePage(w http.ResponseWriter, r *http.Request, v *view) {
+	a.showSale(w, r, v, nil, nil, http.StatusOK)
+}
+
+// showSale renders the sale page; typed and errs are set when the value form
+// came back invalid.
+func (a *App) showSale(w http.ResponseWriter, r *http.Request, v *view, typed *crm.DealValue, errs map[string]string, status int) {
 	ctx, svc := r.Context(), a.deps.Services
 	s, err := svc.Leads.Sale(ctx, r.PathValue("id"))
 	if err != nil {
@@ -132,8 +143,39 @@ func (a *App) salePage(w http.ResponseWriter, r *http.Request, v *view) {
 			d.Events = append(d.Events, eventView{When: e.CreatedAt, Who: actorName(v, people, e.ActorID), Text: describeEvent(v.L, e, namer(v, people))})
 		}
 	}
+	d.Errors = errs
+	switch {
+	case typed != nil:
+		d.Amount, d.Currency = typed.Amount, typed.Currency
+	case s.HasValue():
+		d.Amount, d.Currency = v.L.Decimal(s.Amount.Format(s.Currency)), s.Currency
+	default:
+		d.Currency, _ = svc.Leads.DefaultCurrency(ctx)
+	}
 	v.Title, v.Nav, v.Data = v.L.T("sale.title", d.Title), "sales", d
-	a.render(w, r, v, "sale", http.StatusOK)
+	a.render(w, r, v, "sale", status)
+}
+
+// saleValue sets the deal's value (PATCH /sales/{id} through the service: the
+// owner, senior managers and admins; not once the sale is paid or lost).
+func (a *App) saleValue(w http.ResponseWriter, r *http.Request, v *view) {
+	typed := crm.DealValue{Amount: strings.TrimSpace(r.PostFormValue("amount")), Currency: strings.TrimSpace(r.PostFormValue("currency"))}
+	in := crm.DealValue{Amount: v.L.ReadDecimal(typed.Amount), Currency: typed.Currency}
+	s, err := a.deps.Leads.SetSaleValue(r.Context(), r.PathValue("id"), in)
+	if errs, invalid := fieldErrors(v.L, err); invalid {
+		v.Flash = bad(v.L.T("error.form"))
+		a.showSale(w, r, v, &typed, errs, http.StatusUnprocessableEntity)
+		return
+	}
+	back := "/app/sales/" + url.PathEscape(r.PathValue("id"))
+	switch {
+	case err == nil:
+		a.redirect(w, r, back, ok(v.L.T("flash.sale_value", v.L.Money(s.Amount, s.Currency))))
+	case crm.IsKind(err, crm.ECONFLICT):
+		a.redirect(w, r, back, bad(a.explain(v.L, err)))
+	default:
+		a.fail(w, r, v, err)
+	}
 }
 
 func (a *App) saleStage(w http.ResponseWriter, r *http.Request, v *view) {

@@ -170,6 +170,7 @@ func (a *App) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("GET /app/sales/board", a.page(a.signedIn(a.salesBoardPage)))
 	mux.HandleFunc("GET /app/sales/{id}", a.page(a.signedIn(a.salePage)))
 	mux.HandleFunc("POST /app/sales/{id}/stage", a.form(a.signedIn(a.saleStage)))
+	mux.HandleFunc("POST /app/sales/{id}/value", a.form(a.signedIn(a.saleValue)))
 
 	mux.HandleFunc("GET /app/audit", a.page(a.signedIn(a.auditPage)))
 	mux.HandleFunc("GET /app/ai", a.page(a.signedIn(a.qualityPage)))
