@@ -129,5 +129,6 @@ cat <<EOF
 | read one lead by id | $(printf '%.0f' "$gr") req/s | $gp50 / $gp99 | $(printf '%.0f' "$g") tps (one full row by key) | $(ratio "$gr" "$g") |
 
 non-2xx answers: create $cbad, get $gbad; max resident memory of a replica under load: $((rss_max / 1024)) MB;
+answers of the service by status: $(cat "$work"/serve*.log | grep -o 'status=[0-9]*' | sort | uniq -c | tr -s ' ' | paste -sd, -);
 $SEED seeded leads; $DURATION per run; load average before $load0, after $load1; $(date -u +%FT%TZ), $(git rev-parse --short HEAD).
 EOF

@@ -50,6 +50,13 @@ func (db *DB) Lead(ctx context.Context, id string) (*crm.Lead, error) {
 
 // Leads returns up to f.Limit leads matching f, newest first.
 func (db *DB) Leads(ctx context.Context, f crm.LeadFilter) ([]*crm.Lead, error) {
+	query, args := leadsQuery(f)
+	return queryAll(ctx, db, "leads", sqlitesql.ScanLead, query, args...)
+}
+
+// leadsQuery is the statement of Leads for f (the EXPLAIN QUERY PLAN test
+// reads its plan for every filter and sort).
+func leadsQuery(f crm.LeadFilter) (string, []any) {
 	var (
 		where []string
 		args  []any
@@ -78,6 +85,12 @@ func (db *DB) Leads(ctx context.Context, f crm.LeadFilter) ([]*crm.Lead, error) 
 			ors, args = append(ors, fmt.Sprintf(col, c)), append(args, p)
 		}
 		where = append(where, "("+strings.Join(ors, " OR ")+")")
+		if utf8.RuneCountInString(f.Q) >= 3 {
+			// The trigram index (leads_fts) finds the candidates; the LIKEs
+			// above stay the exact condition.
+			where = append(where, "rowid IN (SELECT rowid FROM leads_fts WHERE leads_fts MATCH ?)")
+			args = append(args, `"`+strings.ReplaceAll(f.Q, `"`, `""`)+`"`)
+		}
 	}
 	if f.NoNextStep {
 		where = append(where, "open_tasks = 0 AND stage IN ('new', 'contacted', 'qualified')")
@@ -92,7 +105,7 @@ func (db *DB) Leads(ctx context.Context, f crm.LeadFilter) ([]*crm.Lead, error) 
 		args = append(args, f.After)
 	}
 	query := `SELECT ` + sqlitesql.LeadCols + ` FROM leads` + whereSQL(where) + order + ` LIMIT ?`
-	return queryAll(ctx, db, "leads", sqlitesql.ScanLead, query, append(args, f.Limit)...)
+	return query, append(args, f.Limit)
 }
 
 // leadSortExpr is the SQL a sort key orders by; "" orders by id alone.
