@@ -297,6 +297,12 @@ func TestAccessibility(t *testing.T) {
 		if !s.present("#create-anyway") {
 			t.Fatal("no duplicate warning for Iryna's email")
 		}
+		// The loss's confirmation, then confirmed without a reason.
+		s.open("/app/leads/" + fresh.ID + "/lose")
+		s.click("#confirm-lose")
+		if !s.present("#lose-error") {
+			t.Fatal("a loss without a reason shows no error")
+		}
 		// The sale's value: set (the flash and the value shown), then refused next to its field.
 		s.open("/app/sales/" + sale.ID)
 		s.do("type a value", chromedp.SetValue(chromedp.CSS("#amount"), "1250"))

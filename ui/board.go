@@ -61,7 +61,7 @@ func leadMoves(l *crm.Lead) []boardMove {
 		case crm.LeadTransferred:
 			m.Page = "/app/leads/" + l.ID + "#transfer-panel"
 		case crm.LeadLost:
-			m.Page = "/app/leads/" + l.ID + "#stage-form"
+			m.Page = "/app/leads/" + l.ID + "/lose"
 		}
 		out = append(out, m)
 	}

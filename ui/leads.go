@@ -363,7 +363,6 @@ type leadPageData struct {
 	// The conversation, and what its form may log (notes only on a closed lead).
 	Activities    []activityView
 	ActivityKinds []crm.ActivityKind
-	LostReasons   []string // offered when the lead is lost
 	Timeline      []timelineItem
 	Tasks         []taskView
 	TaskDue       time.Time // the new-task form's default: an hour from now
@@ -481,8 +480,6 @@ func (a *App) showLead(w http.ResponseWriter, r *http.Request, v *view, form *le
 	if d.Final {
 		d.ActivityKinds = []crm.ActivityKind{crm.ActivityNote}
 	}
-	// Without the settings the lists are empty and the forms still work.
-	d.LostReasons, _ = svc.Leads.LostReasonOptions(ctx)
 	entries, err := svc.Leads.Timeline(ctx, id)
 	if err != nil {
 		a.fail(w, r, v, err)

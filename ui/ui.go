@@ -97,7 +97,7 @@ func (a *App) loadAssets() error {
 
 // pageNames lists every page template; each is parsed with the layout.
 var pageNames = []string{"login", "leads", "board", "lead_new", "lead", "sales", "sales_board", "sale",
-	"users", "settings", "audit", "quality", "error", "tasks", "notifications", "webhooks", "batches"}
+	"users", "settings", "audit", "quality", "error", "tasks", "notifications", "webhooks", "batches", "lead_lose"}
 
 func (a *App) parseTemplates() error {
 	funcs := template.FuncMap{
@@ -156,6 +156,8 @@ func (a *App) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("POST /app/leads/{id}/messages", a.form(a.signedIn(a.leadMessages)))
 	mux.HandleFunc("POST /app/leads/{id}/messages/increment", a.form(a.signedIn(a.leadIncrement)))
 	mux.HandleFunc("POST /app/leads/{id}/stage", a.form(a.signedIn(a.leadStage)))
+	mux.HandleFunc("GET /app/leads/{id}/lose", a.page(a.signedIn(a.losePage)))
+	mux.HandleFunc("POST /app/leads/{id}/lose", a.form(a.signedIn(a.leadLose)))
 	mux.HandleFunc("POST /app/leads/{id}/analyze", a.form(a.signedIn(a.leadAnalyze)))
 	mux.HandleFunc("POST /app/leads/{id}/transfer", a.form(a.signedIn(a.leadTransfer)))
 	mux.HandleFunc("POST /app/leads/{id}/owner", a.form(a.signedIn(a.leadOwner)))
