@@ -2,6 +2,7 @@ package ui_test
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/crmleads/crm"
+	"github.com/crmleads/crm/demo"
 )
 
 // TestBatchProgress starts a batch re-analysis from the page, lets the
@@ -66,4 +68,60 @@ func TestBatchProgress(t *testing.T) {
 	if !same || value != 2 {
 		t.Errorf("same document %v, bar at %v; want the bar at 2 without a reload", same, value)
 	}
+}
+
+// TestQualityScreenshots shows the AI quality page on demo data (package
+// demo: a known ground truth, the baseline miscalibrated on purpose, a
+// calibration fitted), with a batch re-analysis run through the fake API,
+// and saves the screenshots of the README (CRM_UPDATE_SCREENSHOTS=1 writes
+// them to docs/screenshots). It checks that the figures and the chart are
+// there, in both widths.
+func TestQualityScreenshots(t *testing.T) {
+	ctx := browser(t, 3*time.Minute)
+	b := setup(t)
+	s := &steps{t: t, ctx: ctx, url: b.baseURL}
+	var loader crm.BulkLoader = b.db
+	sum, err := demo.Generate(demo.Config{Leads: 4000, Seed: 11, Owners: []string{b.alice.ID}, Now: time.Now()},
+		func(bl *crm.Bulk) error { return loader.BulkLoad(context.Background(), bl) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.svc.Analyses.Recalibrate(as(b.admin)); err != nil {
+		t.Fatal(err)
+	}
+	bt, err := b.svc.Analyses.StartBatch(as(b.admin), crm.BatchInput{Stage: crm.LeadQualified, Limit: 40})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if _, err := b.svc.Analyses.RunBatch(context.Background(), crm.AIBatchJob{BatchID: bt.ID}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.signIn(b.admin.Email)
+	s.resize(1280, 1100, false)
+	s.open("/app/ai")
+	if !s.present(".quality-group svg.reliability-chart circle.point") || !s.present(".q-brier") {
+		t.Fatal("the quality page shows no chart or figures on demo data")
+	}
+	if got := digits(s.text(".q-count")); got != strconv.Itoa(sum.Outcomes) {
+		t.Errorf("the page counts %s outcomes, the demo made %d", got, sum.Outcomes)
+	}
+	s.shot("ai-quality")
+	s.open("/app/ai/batches")
+	s.wantText(".batch-status", "Done")
+	s.shot("ai-batches")
+	s.resize(390, 844, true)
+	s.open("/app/ai")
+	s.shot("ai-quality-phone")
+}
+
+// digits keeps the digits of s (the page groups thousands).
+func digits(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return r
+		}
+		return -1
+	}, s)
 }
