@@ -200,6 +200,7 @@ func TestBadConfig(t *testing.T) {
 	for key, val := range map[string]string{
 		"CRM_TRANSFER_MIN_SCORE": "1.5", "CRM_AI_TIMEOUT": "soon", "DATABASE_URL": "mysql://x",
 		"CRM_AI_PROVIDER": "gpt", "CRM_JWT_SECRET": "short", "CRM_LOG_FORMAT": "xml",
+		"CRM_AI_MONTHLY_BUDGET_USD": "-5", "CRM_AI_BATCH_POLL_INTERVAL": "often", "CRM_AI_REFIT_INTERVAL": "500ms",
 	} {
 		err := run(context.Background(), []string{"crmleads"}, func(k string) string {
 			if k == key {
