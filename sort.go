@@ -114,7 +114,7 @@ func readCursor(s Sort, c string) (id string, value any, err error) {
 			}
 			return cur.ID, t, nil
 		}
-		if sortKind(s.Key) == "text" {
+		if sortKind(s.Key) == "text" && ValidText(v) {
 			return cur.ID, v, nil
 		}
 	case json.Number:

@@ -167,3 +167,46 @@ func TestPageFieldLimits(t *testing.T) {
 		t.Errorf("a q of %d characters: %d, want 422 (the API's maxLength)", crm.MaxShortText+1, p.status)
 	}
 }
+
+// TestExportButtons: each list offers an export of what it shows; the file
+// is the API's CSV (with a BOM for Excel, semicolons in Ukrainian), in the
+// user's visibility.
+func TestExportButtons(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	if _, err := b.svc.Leads.CreateLead(as(b.alice), crm.LeadInput{Source: crm.SourcePartner, Name: "=Alice's lead", Phone: "+380501234567"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.svc.Leads.CreateLead(as(b.bob), crm.LeadInput{Source: crm.SourceManual, Name: "Bob's lead"}); err != nil {
+		t.Fatal(err)
+	}
+	c := b.client(t)
+	c.login(b.alice.Email)
+	list := c.get("/app/leads?source=partner")
+	checkPage(t, list, http.StatusOK)
+	if !strings.Contains(list.body, `href="/app/leads/export?source=partner"`) {
+		t.Fatalf("the lead list offers no export of its filter:\n%s", list.body)
+	}
+	p := c.get("/app/leads/export?source=partner")
+	if p.status != http.StatusOK || !strings.HasPrefix(p.header.Get("Content-Type"), "text/csv") || !strings.HasPrefix(p.body, "\ufeff") {
+		t.Fatalf("export: %d %q %q", p.status, p.header.Get("Content-Type"), p.body)
+	}
+	if !strings.Contains(p.body, "'=Alice's lead") || !strings.Contains(p.body, "'+380501234567") || strings.Contains(p.body, "Bob's lead") {
+		t.Errorf("export body:\n%s", p.body)
+	}
+	c.lang = "uk"
+	if p := c.get("/app/leads/export"); !strings.Contains(p.body, "id;source;stage") {
+		t.Errorf("Ukrainian export is not semicolon-separated:\n%.200s", p.body)
+	}
+	sales := c.get("/app/sales")
+	checkPage(t, sales, http.StatusOK)
+	if !strings.Contains(sales.body, `href="/app/sales/export?"`) {
+		t.Errorf("the sales list offers no export")
+	}
+	if p := c.get("/app/sales/export"); p.status != http.StatusOK || !strings.Contains(p.body, "id;lead_id;stage") {
+		t.Errorf("sales export: %d %.200s", p.status, p.body)
+	}
+	if p := (&client{t: t, base: b.baseURL, http: &http.Client{CheckRedirect: c.http.CheckRedirect}}).get("/app/leads/export"); p.status != http.StatusSeeOther {
+		t.Errorf("export without a session: %d, want 303 to the sign-in", p.status)
+	}
+}

@@ -3,6 +3,7 @@ package ui
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -12,6 +13,8 @@ import (
 	"time"
 
 	"github.com/crmleads/crm"
+	"github.com/crmleads/crm/internal/export"
+	"github.com/crmleads/crm/internal/request"
 )
 
 const listPageSize = 25
@@ -37,6 +40,7 @@ type leadsData struct {
 	Rows                    []leadRow
 	NextURL                 string
 	Filtered                bool
+	ExportURL               string // the list's filters, as CSV
 }
 
 // people returns the users whose names the actor may read, by id: senior
@@ -123,6 +127,7 @@ func (a *App) leadsPage(w http.ResponseWriter, r *http.Request, v *view) {
 	d := leadsData{Stage: q.Get("stage"), Source: q.Get("source"), Owner: q.Get("owner"), Q: q.Get("q")}
 	d.NoNextStep = q.Get("no_next_step") == "1"
 	d.Filtered = d.Stage != "" || d.Source != "" || d.Owner != "" || d.Q != "" || d.NoNextStep
+	d.ExportURL = "/app/leads/export?" + listQuery(q, "stage", "source", "owner", "q", "no_next_step").Encode()
 	for _, s := range crm.LeadStages {
 		d.Stages = append(d.Stages, option{string(s), v.L.T("lead_stage." + string(s)), d.Stage == string(s)})
 	}
@@ -744,4 +749,48 @@ func withCurrent(domains []string, current string) []string {
 func badCursor(err error) bool {
 	var e *crm.Error
 	return errors.As(err, &e) && e.Kind == crm.EINVALID && len(e.Fields) == 1 && e.Fields[0].Field == "cursor"
+}
+
+// listQuery keeps the non-empty values of the named parameters.
+func listQuery(q url.Values, keys ...string) url.Values {
+	out := url.Values{}
+	for _, k := range keys {
+		if v := q.Get(k); v != "" {
+			out.Set(k, v)
+		}
+	}
+	return out
+}
+
+// leadsExport streams the leads of the list's filters as CSV (the API's
+// export, under the session), in the user's visibility.
+func (a *App) leadsExport(w http.ResponseWriter, r *http.Request, v *view) {
+	q := r.URL.Query()
+	owner := q.Get("owner")
+	if owner == "me" || !v.User.Role.SeesAll() {
+		owner = ""
+		if q.Get("owner") == "me" {
+			owner = v.User.ID
+		}
+	}
+	f := crm.LeadFilter{Stage: crm.LeadStage(q.Get("stage")), Source: crm.Source(q.Get("source")), OwnerID: owner, Q: q.Get("q"),
+		NoNextStep: q.Get("no_next_step") == "1"}
+	if err := export.Check(r.Context(), a.deps.Leads, f); err != nil {
+		a.fail(w, r, v, err)
+		return
+	}
+	a.streamCSV(w, r, "leads.csv", func(out io.Writer) error {
+		return export.Leads(r.Context(), out, a.deps.Leads, f, export.Format{BOM: true, Semicolon: v.L.Lang == "uk"})
+	})
+}
+
+// streamCSV answers with the file write produces; an error once it has
+// started can only cut it short, and goes to the access log.
+func (a *App) streamCSV(w http.ResponseWriter, r *http.Request, name string, write func(io.Writer) error) {
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	w.Header().Set("Cache-Control", "no-store")
+	if err := write(w); err != nil {
+		request.NoteError(r.Context(), err)
+	}
 }

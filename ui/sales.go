@@ -1,11 +1,13 @@
 package ui
 
 import (
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
 
 	"github.com/crmleads/crm"
+	"github.com/crmleads/crm/internal/export"
 )
 
 type saleRow struct {
@@ -17,10 +19,11 @@ type saleRow struct {
 }
 
 type salesData struct {
-	Stage   string
-	Stages  []option
-	Rows    []saleRow
-	NextURL string
+	Stage     string
+	Stages    []option
+	Rows      []saleRow
+	NextURL   string
+	ExportURL string
 }
 
 // saleRows adds the lead's title to each sale (one read per sale: a page is
@@ -40,6 +43,7 @@ func (a *App) saleRows(r *http.Request, v *view, sales []*crm.Sale) []saleRow {
 func (a *App) salesPage(w http.ResponseWriter, r *http.Request, v *view) {
 	q := r.URL.Query()
 	d := salesData{Stage: q.Get("stage")}
+	d.ExportURL = "/app/sales/export?" + listQuery(q, "stage").Encode()
 	for _, s := range crm.SaleStages {
 		d.Stages = append(d.Stages, option{string(s), v.L.T("sale_stage." + string(s)), d.Stage == string(s)})
 	}
@@ -183,4 +187,16 @@ func (a *App) saleStage(w http.ResponseWriter, r *http.Request, v *view) {
 	back := "/app/sales/" + url.PathEscape(r.PathValue("id"))
 	_, err := a.deps.Leads.MoveSale(r.Context(), r.PathValue("id"), crm.SaleStage(to))
 	a.afterMove(w, r, v, err, back, v.L.T("flash.sale_moved", v.L.TOr("sale_stage."+to, to)))
+}
+
+// salesExport streams the sales of the list's stage as CSV.
+func (a *App) salesExport(w http.ResponseWriter, r *http.Request, v *view) {
+	f := crm.SaleFilter{Stage: crm.SaleStage(r.URL.Query().Get("stage"))}
+	if err := export.CheckSales(r.Context(), a.deps.Leads, f); err != nil {
+		a.fail(w, r, v, err)
+		return
+	}
+	a.streamCSV(w, r, "sales.csv", func(out io.Writer) error {
+		return export.Sales(r.Context(), out, a.deps.Leads, f, export.Format{BOM: true, Semicolon: v.L.Lang == "uk"})
+	})
 }

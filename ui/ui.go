@@ -148,6 +148,7 @@ func (a *App) Mount(mux *http.ServeMux) {
 		http.Redirect(w, r, "/app/leads", http.StatusSeeOther)
 	})))
 	mux.HandleFunc("GET /app/leads", a.page(a.signedIn(a.leadsPage)))
+	mux.HandleFunc("GET /app/leads/export", a.page(a.signedIn(a.leadsExport)))
 	mux.HandleFunc("GET /app/board", a.page(a.signedIn(a.boardPage)))
 	mux.HandleFunc("GET /app/leads/new", a.page(a.signedIn(a.leadNewPage)))
 	mux.HandleFunc("POST /app/leads", a.form(a.signedIn(a.leadCreate)))
@@ -169,6 +170,7 @@ func (a *App) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("POST /app/notifications/read", a.form(a.signedIn(a.notificationsRead)))
 
 	mux.HandleFunc("GET /app/sales", a.page(a.signedIn(a.salesPage)))
+	mux.HandleFunc("GET /app/sales/export", a.page(a.signedIn(a.salesExport)))
 	mux.HandleFunc("GET /app/sales/board", a.page(a.signedIn(a.salesBoardPage)))
 	mux.HandleFunc("GET /app/sales/{id}", a.page(a.signedIn(a.salePage)))
 	mux.HandleFunc("POST /app/sales/{id}/stage", a.form(a.signedIn(a.saleStage)))

@@ -256,6 +256,10 @@ func TestOpenAPIFlow(t *testing.T) {
 		call(200, "GET", "/sales/summary", e.mgr, nil)
 		call(200, "GET", "/leads/summary", e.mgr, nil)
 		call(200, "GET", "/sales?sort=-amount&limit=1", e.mgr, nil)
+		call(200, "GET", "/sales/export?sort=-amount&bom=true", e.mgr, nil)
+		call(200, "GET", "/leads/export?sort=name&sep=semicolon", e.mgr, nil)
+		call(422, "GET", "/leads/export?sort=nonsense", e.mgr, nil)
+		call(422, "GET", "/sales/export?sort=nonsense", e.mgr, nil)
 		res = call(200, "GET", "/leads?sort=-messages_count&limit=1", e.senior, nil)
 		if m := regexp.MustCompile(`^<([^>]+)>; rel="next"$`).FindStringSubmatch(res.Header.Get("Link")); m != nil {
 			call(200, "GET", m[1], e.senior, nil)

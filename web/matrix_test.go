@@ -7,6 +7,7 @@ package web_test
 //	POST /leads                        401        401        201              201            201             201
 //	POST /leads {owner_id: another}    401        401        403              403            201             201
 //	GET /leads                         401        401        200 +            200 −          200 +           200 +
+//	GET /leads/export                  401        401        200 +            200 −          200 +           200 +
 //	GET /leads/{id}                    401        401        200              404            200             200
 //	PATCH /leads/{id} {name}           401        401        200              404            200             200
 //	PATCH /leads/{id} {owner_id}       401        401        403              404            200             200
@@ -24,6 +25,7 @@ package web_test
 //	GET /ai/batches                    401        401        403              403            200 +           200 +
 //	GET /ai/batches/{id}               401        401        403              403            200             200
 //	GET /sales                         401        401        200 +            200 −          200 +           200 +
+//	GET /sales/export                  401        401        200 +            200 −          200 +           200 +
 //	GET /sales/{id}                    401        401        200              404            200             200
 //	PATCH /sales/{id}/stage            401        401        200              404            200             200
 //	GET /leads/summary                 401        401        200              200            200             200
@@ -161,6 +163,8 @@ func TestRoleMatrix(t *testing.T) {
 			want: [nRoles]int{u, u, f, f, 201, 201}},
 		{name: "list leads", method: "GET", path: fixed("/leads?limit=500"), want: [nRoles]int{u, u, 200, 200, 200, 200},
 			listed: func(f fixture) string { return f.lead }, in: [nRoles]bool{owner: true, senior: true, admin: true}},
+		{name: "export leads", method: "GET", path: fixed("/leads/export"), want: [nRoles]int{u, u, 200, 200, 200, 200},
+			listed: func(f fixture) string { return f.lead }, in: [nRoles]bool{owner: true, senior: true, admin: true}},
 		{name: "get lead", method: "GET", path: lead(""), want: [nRoles]int{u, u, 200, n, 200, 200}},
 		{name: "edit lead", method: "PATCH", path: lead(""), body: static(map[string]any{"name": "Renamed"}),
 			want: [nRoles]int{u, u, 200, n, 200, 200}},
@@ -187,6 +191,8 @@ func TestRoleMatrix(t *testing.T) {
 		{name: "get batch", method: "GET", path: func(f fixture) string { return "/ai/batches/" + f.batch }, need: "batch",
 			want: [nRoles]int{u, u, f, f, 200, 200}},
 		{name: "list sales", method: "GET", path: fixed("/sales?limit=500"), need: "sale", want: [nRoles]int{u, u, 200, 200, 200, 200},
+			listed: func(f fixture) string { return f.sale }, in: [nRoles]bool{owner: true, senior: true, admin: true}},
+		{name: "export sales", method: "GET", path: fixed("/sales/export"), need: "sale", want: [nRoles]int{u, u, 200, 200, 200, 200},
 			listed: func(f fixture) string { return f.sale }, in: [nRoles]bool{owner: true, senior: true, admin: true}},
 		{name: "get sale", method: "GET", path: sale(""), need: "sale", want: [nRoles]int{u, u, 200, n, 200, 200}},
 		{name: "move sale", method: "PATCH", path: sale("/stage"), need: "sale", body: static(map[string]any{"stage": "kyc"}),
@@ -358,16 +364,21 @@ func TestRoleMatrix(t *testing.T) {
 						}
 					}
 					if row.listed != nil && res.Status == 200 {
-						var items []struct {
-							ID string `json:"id"`
-						}
-						res.decode(t, &items)
 						id := row.listed(fx)
-						got := slices.ContainsFunc(items, func(it struct {
-							ID string `json:"id"`
-						}) bool {
-							return it.ID == id
-						})
+						var got bool
+						if strings.HasPrefix(res.Header.Get("Content-Type"), "text/csv") { // an export: one row per line
+							got = strings.Contains(string(res.Body), "\n"+id+",")
+						} else {
+							var items []struct {
+								ID string `json:"id"`
+							}
+							res.decode(t, &items)
+							got = slices.ContainsFunc(items, func(it struct {
+								ID string `json:"id"`
+							}) bool {
+								return it.ID == id
+							})
+						}
 						if got != row.in[r] {
 							t.Errorf("%s: fixture %s listed = %v, want %v", roleNames[r], id, got, row.in[r])
 						}

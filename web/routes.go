@@ -27,6 +27,8 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 	register(api, leads, "GET", "/leads/summary", "The leads board: count per stage, open leads without a next step", handleLeadSummary(d))
 	register(api, leads, "POST", "/leads/bulk", "Reassign or advance many leads, each on its own (senior managers and admins)", handleBulk(d), errs(403, 413, 422))
 	register(api, leads, "GET", "/leads", "List leads (keyset pagination: follow the Link rel=next header)", handleLeadList(d), errs(422))
+	register(api, leads, "GET", "/leads/export", "Export the leads the list would show (its filters and sort) as CSV, streamed",
+		handleLeadExport(d), csvResponse("leads"), errs(422))
 	register(api, leads, "GET", "/leads/{id}", "Get a lead", handleLeadGet(d), errs(404))
 	register(api, leads, "PATCH", "/leads/{id}", "Edit contact fields, business domain or owner", handleLeadUpdate(d), errs(403, 404, 409, 413, 422))
 	register(api, leads, "PATCH", "/leads/{id}/messages", "Set the number of communications", handleLeadMessages(d), errs(404, 409, 413, 422))
@@ -48,6 +50,8 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 	register(api, ai, "GET", "/ai/costs", "What the billed AI calls cost, by model (senior managers and admins)", handleCosts(d), errs(403, 422))
 
 	register(api, sales, "GET", "/sales", "List sales", handleSaleList(d), errs(422))
+	register(api, sales, "GET", "/sales/export", "Export the sales the list would show as CSV, streamed",
+		handleSaleExport(d), csvResponse("sales"), errs(422))
 	register(api, sales, "GET", "/sales/summary", "The sales board: count and value per stage and currency, and the forecast", handleSaleSummary(d))
 	register(api, sales, "GET", "/sales/{id}", "Get a sale", handleSaleGet(d), errs(404))
 	register(api, sales, "PATCH", "/sales/{id}", "Set the deal's value (not once it is paid or lost)", handleSaleValue(d), errs(404, 409, 413, 422))
