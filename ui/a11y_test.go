@@ -286,6 +286,12 @@ func TestAccessibility(t *testing.T) {
 	for _, lang := range []string{"en", "uk"} {
 		s.open("/app/login")
 		s.click(`.lang button[value="` + lang + `"]`)
+		s.do("a wrong password", chromedp.SendKeys(chromedp.CSS("#email"), b.alice.Email),
+			chromedp.SendKeys(chromedp.CSS("#password"), "not the password"))
+		s.click("#signin") // the error, and the focus on the password
+		if got := s.eval(`document.activeElement.id`); got != "password" {
+			t.Errorf("after a wrong password the focus is on %q", got)
+		}
 		s.signIn(b.alice.Email)
 		for _, p := range append(leadPages, common...) {
 			s.open(p)

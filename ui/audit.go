@@ -19,7 +19,7 @@ type auditRow struct {
 	eventView
 	Action         string
 	LeadID, SaleID string
-	Short          string // the lead's short id, for its link
+	Subject        string // the lead's title (its short id when it cannot be read), for its link
 }
 
 type auditData struct {
@@ -69,11 +69,12 @@ func (a *App) auditPage(w http.ResponseWriter, r *http.Request, v *view) {
 	for _, act := range auditActions {
 		d.Actions = append(d.Actions, option{act, v.L.T("audit_action." + act), d.Action == act})
 	}
+	titles := map[string]string{}
 	for _, e := range events {
 		row := auditRow{eventView: eventView{When: e.CreatedAt, Who: actorName(v, people, e.ActorID),
 			Text: describeEvent(v.L, e, name)}, Action: e.Action, LeadID: e.LeadID, SaleID: e.SaleID}
-		if len(e.LeadID) > 6 {
-			row.Short = e.LeadID[len(e.LeadID)-6:]
+		if e.LeadID != "" {
+			row.Subject = a.leadName(r, v, titles, e.LeadID)
 		}
 		d.Rows = append(d.Rows, row)
 	}
@@ -89,4 +90,18 @@ func (a *App) auditPage(w http.ResponseWriter, r *http.Request, v *view) {
 	}
 	v.Title, v.Nav, v.Data = v.L.T("nav.audit"), "audit", d
 	a.render(w, r, v, "audit", http.StatusOK)
+}
+
+// leadName names a lead of the audit by its title, read once per page; a lead
+// that cannot be read is its short id.
+func (a *App) leadName(r *http.Request, v *view, titles map[string]string, id string) string {
+	if t, ok := titles[id]; ok {
+		return t
+	}
+	t := v.L.T("audit.lead", id[max(0, len(id)-6):])
+	if l, err := a.deps.Leads.Lead(r.Context(), id); err == nil {
+		t = leadTitle(l)
+	}
+	titles[id] = t
+	return t
 }

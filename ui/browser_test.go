@@ -232,7 +232,7 @@ var ukrainian = flowText{
 	transferred: "Передано в продажі: продаж створено.",
 	saleStage:   map[string]string{"new": "Новий", "kyc": "Перевірка KYC", "agreement": "Договір", "paid": "Оплачено"},
 	saleMoved:   "Продаж переведено в етап «%s».", saleFinal: "Цей продаж закрито.",
-	eventXfer: "передав(-ла) лід у продажі",
+	eventXfer: "лід передано в продажі",
 	leaks: []string{"Leads", "Board", "Sales", "Sign out", "Stage", "Move to", "Messages", "Save", "Business domain",
 		"AI analysis", "Analyze with AI", "Score", "Recommendation", "Transfer to sales", "History", "Qualified",
 		"Agreement", "Paid", "Lead created", "Analysis done"},
