@@ -40,7 +40,9 @@ type leadsData struct {
 	Rows                    []leadRow
 	NextURL                 string
 	Filtered                bool
-	ExportURL               string // the list's filters, as CSV
+	Sort                    string              // the list's sort, as in its query
+	Sorts                   map[string]sortLink // the sortable columns' header links
+	ExportURL               string              // the list's filters, as CSV
 }
 
 // people returns the users whose names the actor may read, by id: senior
@@ -127,7 +129,7 @@ func (a *App) leadsPage(w http.ResponseWriter, r *http.Request, v *view) {
 	d := leadsData{Stage: q.Get("stage"), Source: q.Get("source"), Owner: q.Get("owner"), Q: q.Get("q")}
 	d.NoNextStep = q.Get("no_next_step") == "1"
 	d.Filtered = d.Stage != "" || d.Source != "" || d.Owner != "" || d.Q != "" || d.NoNextStep
-	d.ExportURL = "/app/leads/export?" + listQuery(q, "stage", "source", "owner", "q", "no_next_step").Encode()
+	d.ExportURL = "/app/leads/export?" + listQuery(q, "stage", "source", "owner", "q", "no_next_step", "sort").Encode()
 	for _, s := range crm.LeadStages {
 		d.Stages = append(d.Stages, option{string(s), v.L.T("lead_stage." + string(s)), d.Stage == string(s)})
 	}
@@ -145,12 +147,19 @@ func (a *App) leadsPage(w http.ResponseWriter, r *http.Request, v *view) {
 	} else {
 		owner = ""
 	}
+	srt, err := crm.ParseSort(q.Get("sort"), crm.LeadSortKeys)
+	if err != nil { // an unknown key: the 422 page, as the API answers
+		a.fail(w, r, v, err)
+		return
+	}
+	d.Sort = srt.String()
+	d.Sorts = sortLinks("/app/leads", q, srt, crm.LeadSortKeys, "stage", "source", "owner", "q", "no_next_step")
 	leads, next, err := a.deps.Leads.Leads(r.Context(), crm.LeadFilter{Stage: crm.LeadStage(d.Stage),
-		Source: crm.Source(d.Source), OwnerID: owner, Q: d.Q, NoNextStep: d.NoNextStep, After: q.Get("cursor"), Limit: listPageSize})
+		Source: crm.Source(d.Source), OwnerID: owner, Q: d.Q, NoNextStep: d.NoNextStep, Sort: srt, After: q.Get("cursor"), Limit: listPageSize})
 	if err != nil {
 		if badCursor(err) { // a stale or hand-made cursor: start again
 			v.Flash = bad(a.explain(v.L, err))
-			leads, next, err = a.deps.Leads.Leads(r.Context(), crm.LeadFilter{Limit: listPageSize})
+			leads, next, err = a.deps.Leads.Leads(r.Context(), crm.LeadFilter{Sort: srt, Limit: listPageSize})
 		}
 		if err != nil {
 			a.fail(w, r, v, err)
@@ -166,6 +175,9 @@ func (a *App) leadsPage(w http.ResponseWriter, r *http.Request, v *view) {
 			if q.Get(k) != "" {
 				nq.Set(k, q.Get(k))
 			}
+		}
+		if d.Sort != "" { // the cursor carries the sort key; the next page keeps the order
+			nq.Set("sort", d.Sort)
 		}
 		nq.Set("cursor", next)
 		d.NextURL = "/app/leads?" + nq.Encode()
@@ -773,8 +785,13 @@ func (a *App) leadsExport(w http.ResponseWriter, r *http.Request, v *view) {
 			owner = v.User.ID
 		}
 	}
+	srt, err := crm.ParseSort(q.Get("sort"), crm.LeadSortKeys)
+	if err != nil {
+		a.fail(w, r, v, err)
+		return
+	}
 	f := crm.LeadFilter{Stage: crm.LeadStage(q.Get("stage")), Source: crm.Source(q.Get("source")), OwnerID: owner, Q: q.Get("q"),
-		NoNextStep: q.Get("no_next_step") == "1"}
+		NoNextStep: q.Get("no_next_step") == "1", Sort: srt}
 	if err := export.Check(r.Context(), a.deps.Leads, f); err != nil {
 		a.fail(w, r, v, err)
 		return
