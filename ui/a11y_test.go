@@ -281,7 +281,7 @@ func TestAccessibility(t *testing.T) {
 	leadPages := []string{"/app/leads/" + fresh.ID, "/app/leads/" + analyzed.ID, "/app/leads/" + stale.ID,
 		"/app/leads/" + done.ID, "/app/leads/" + lost.ID}
 	common := []string{"/app/leads", "/app/leads?stage=qualified&q=iryna", "/app/leads?sort=-messages_count", "/app/board", "/app/leads/new",
-		"/app/sales", "/app/sales/board", "/app/sales/" + sale.ID, "/app/nowhere", "/app/leads/" + crm.NewID(),
+		"/app/sales", "/app/sales?sort=-amount", "/app/sales/board", "/app/sales/" + sale.ID, "/app/nowhere", "/app/leads/" + crm.NewID(),
 		"/app/tasks", "/app/notifications"}
 	for _, lang := range []string{"en", "uk"} {
 		s.open("/app/login")

@@ -20,6 +20,8 @@ type saleRow struct {
 
 type salesData struct {
 	Stage     string
+	Sort      string              // the list's sort, as in its query
+	Sorts     map[string]sortLink // the sortable columns' header links
 	Stages    []option
 	Rows      []saleRow
 	NextURL   string
@@ -43,11 +45,18 @@ func (a *App) saleRows(r *http.Request, v *view, sales []*crm.Sale) []saleRow {
 func (a *App) salesPage(w http.ResponseWriter, r *http.Request, v *view) {
 	q := r.URL.Query()
 	d := salesData{Stage: q.Get("stage")}
-	d.ExportURL = "/app/sales/export?" + listQuery(q, "stage").Encode()
+	d.ExportURL = "/app/sales/export?" + listQuery(q, "stage", "sort").Encode()
 	for _, s := range crm.SaleStages {
 		d.Stages = append(d.Stages, option{string(s), v.L.T("sale_stage." + string(s)), d.Stage == string(s)})
 	}
-	sales, next, err := a.deps.Leads.Sales(r.Context(), crm.SaleFilter{Stage: crm.SaleStage(d.Stage),
+	srt, err := crm.ParseSort(q.Get("sort"), crm.SaleSortKeys)
+	if err != nil { // an unknown key: the 422 page, as the API answers
+		a.fail(w, r, v, err)
+		return
+	}
+	d.Sort = srt.String()
+	d.Sorts = sortLinks("/app/sales", q, srt, crm.SaleSortKeys, "stage")
+	sales, next, err := a.deps.Leads.Sales(r.Context(), crm.SaleFilter{Stage: crm.SaleStage(d.Stage), Sort: srt,
 		After: q.Get("cursor"), Limit: listPageSize})
 	if err != nil {
 		a.fail(w, r, v, err)
@@ -58,6 +67,9 @@ func (a *App) salesPage(w http.ResponseWriter, r *http.Request, v *view) {
 		nq := url.Values{"cursor": {next}}
 		if d.Stage != "" {
 			nq.Set("stage", d.Stage)
+		}
+		if d.Sort != "" { // the cursor carries the sort key; the next page keeps the order
+			nq.Set("sort", d.Sort)
 		}
 		d.NextURL = "/app/sales?" + nq.Encode()
 	}
@@ -191,7 +203,12 @@ func (a *App) saleStage(w http.ResponseWriter, r *http.Request, v *view) {
 
 // salesExport streams the sales of the list's stage as CSV.
 func (a *App) salesExport(w http.ResponseWriter, r *http.Request, v *view) {
-	f := crm.SaleFilter{Stage: crm.SaleStage(r.URL.Query().Get("stage"))}
+	srt, err := crm.ParseSort(r.URL.Query().Get("sort"), crm.SaleSortKeys)
+	if err != nil {
+		a.fail(w, r, v, err)
+		return
+	}
+	f := crm.SaleFilter{Stage: crm.SaleStage(r.URL.Query().Get("stage")), Sort: srt}
 	if err := export.CheckSales(r.Context(), a.deps.Leads, f); err != nil {
 		a.fail(w, r, v, err)
 		return

@@ -65,3 +65,55 @@ func TestLeadListSorts(t *testing.T) {
 	}
 	checkPage(t, c.get("/app/leads?sort=password"), http.StatusUnprocessableEntity)
 }
+
+// TestSaleListSorts: the sale list shows each deal's value and sorts by it
+// (and by stage and creation) from its headers, high to low first;
+// an unknown key is the 422 page.
+func TestSaleListSorts(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := as(b.alice)
+	amounts := []string{"300", "1250.5", "", "20", "999"}
+	for i, amount := range amounts {
+		l, err := b.svc.Leads.CreateLead(ctx, crm.LeadInput{Source: crm.SourcePartner, BusinessDomain: "first", MessagesCount: 4,
+			Name: fmt.Sprintf("Buyer %d", i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range []crm.LeadStage{crm.LeadContacted, crm.LeadQualified} {
+			if _, err := b.svc.Leads.MoveLead(ctx, l.ID, s); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := b.svc.Analyses.Analyze(ctx, l.ID); err != nil {
+			t.Fatal(err)
+		}
+		v := crm.DealValue{}
+		if amount != "" {
+			v = crm.DealValue{Amount: amount, Currency: "EUR"}
+		}
+		if _, err := b.svc.Leads.TransferDeal(ctx, l.ID, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := b.client(t)
+	c.login(b.alice.Email)
+	p := c.get("/app/sales")
+	checkPage(t, p, http.StatusOK)
+	if !strings.Contains(p.body, `href="/app/sales?sort=-amount" class="sort-link"`) {
+		t.Errorf("the amount header does not sort by it\n%s", p.body)
+	}
+	p = c.get("/app/sales?sort=-amount")
+	checkPage(t, p, http.StatusOK)
+	if !strings.Contains(p.body, `aria-sort="descending"><a href="/app/sales?sort=amount"`) {
+		t.Errorf("the amount header does not say it sorts, or does not offer the other way")
+	}
+	var got []string
+	for _, m := range regexp.MustCompile(`<span class="money">([^<]+)</span>`).FindAllStringSubmatch(p.body, -1) {
+		got = append(got, strings.ReplaceAll(m[1], "\u00a0", " "))
+	}
+	if want := "1250.50 EUR,999.00 EUR,300.00 EUR,20.00 EUR"; strings.Join(got, ",") != want {
+		t.Errorf("sales by amount, high to low: %v, want %s", got, want)
+	}
+	checkPage(t, c.get("/app/sales?sort=name"), http.StatusUnprocessableEntity)
+}
