@@ -70,6 +70,8 @@ func TestSmallThings(t *testing.T) {
 	}
 	bc := base.client(t)
 	bc.login(base.alice.Email)
+	c := b.client(t)
+	c.login(b.alice.Email)
 	p := bc.get("/app/leads/" + bl.ID)
 	i := strings.Index(p.body, `id="analysis-model">`)
 	if i < 0 {
@@ -80,8 +82,22 @@ func TestSmallThings(t *testing.T) {
 		t.Errorf("the model line repeats itself: %s", line)
 	}
 
-	c := b.client(t)
+	// A lead lost after a change since its analysis: its page neither asks
+	// to analyze again before transferring nor names any blocker but closed.
+	if _, err := b.svc.Leads.IncrementMessages(as(b.alice), l.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.svc.Leads.MoveLead(as(b.alice), l.ID, crm.LeadLost); err != nil {
+		t.Fatal(err)
+	}
+	p = c.get("/app/leads/" + l.ID)
+	if strings.Contains(p.body, `id="analysis-stale"`) || strings.Count(p.body, "data-blocker=") != 1 ||
+		!strings.Contains(p.body, `data-blocker="lead_closed"`) {
+		t.Errorf("a lost lead's page asks to analyze again or lists blockers besides closed\n%s", p.body)
+	}
+
 	// A wrong password: the focus is on the password, not the email.
+	c = b.client(t)
 	p = c.post("/app/login", url.Values{"email": {b.alice.Email}, "password": {"wrong password!"}})
 	if !strings.Contains(p.body, `autocomplete="current-password" required autofocus`) ||
 		strings.Contains(p.body, `autocomplete="username" required value="`+b.alice.Email+`" autofocus`) {
