@@ -8,6 +8,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/crmleads/crm"
+	"github.com/crmleads/crm/internal/riverjobs"
 )
 
 // tx is the crm.Tx of InTx. It defers its writes: they are queued and sent
@@ -139,7 +140,7 @@ func (t *tx) Enqueue(ctx context.Context, jobs ...crm.JobArgs) error {
 	if err != nil {
 		return err
 	}
-	params := insertParams(jobs)
+	params := riverjobs.InsertParams(jobs)
 	if _, err := t.jobs.InsertManyTx(ctx, q, params); err != nil {
 		return classify("enqueue", err, "")
 	}

@@ -23,6 +23,7 @@ import (
 
 	"github.com/crmleads/crm"
 	"github.com/crmleads/crm/internal/migrate"
+	"github.com/crmleads/crm/internal/riverjobs"
 )
 
 //go:embed migrations/*.sql
@@ -469,7 +470,7 @@ func (t *tx) Enqueue(ctx context.Context, jobs ...crm.JobArgs) error {
 	if len(jobs) == 0 {
 		return nil
 	}
-	params := insertParams(jobs)
+	params := riverjobs.InsertParams(jobs)
 	if _, err := t.db.jobs.InsertManyTx(ctx, t.tx, params); err != nil {
 		return mapErr("enqueue", "", err)
 	}
