@@ -393,14 +393,29 @@ type activityView struct {
 	Kind      crm.ActivityKind
 }
 
-// step is one stage of the pipeline strip on the lead page.
+// step is one stage of a pipeline strip (the lead page's, the sale page's).
 type step struct{ Stage, Class string }
+
+// Current reports whether the step is the stage the lead or sale is at; the
+// strip marks it with aria-current="step".
+func (s step) Current() bool { return strings.HasPrefix(s.Class, "current") }
 
 // track lays out the pipeline for a lead at stage cur: done, current, to do;
 // a lost lead shows lost as its current step after the stages it reached.
 func track(cur crm.LeadStage, reached map[crm.LeadStage]bool) []step {
-	var out []step
 	main := []crm.LeadStage{crm.LeadNew, crm.LeadContacted, crm.LeadQualified, crm.LeadTransferred}
+	return strip(cur, main, crm.LeadLost, reached)
+}
+
+// saleTrack lays out a sale's pipeline the same way: new → kyc → agreement →
+// paid, or lost after the stages it reached.
+func saleTrack(cur crm.SaleStage, reached map[crm.SaleStage]bool) []step {
+	main := []crm.SaleStage{crm.SaleNew, crm.SaleKYC, crm.SaleAgreement, crm.SalePaid}
+	return strip(cur, main, crm.SaleLost, reached)
+}
+
+func strip[S ~string](cur S, main []S, lost S, reached map[S]bool) []step {
+	var out []step
 	for _, s := range main {
 		c := "todo"
 		switch {
@@ -411,8 +426,8 @@ func track(cur crm.LeadStage, reached map[crm.LeadStage]bool) []step {
 		}
 		out = append(out, step{string(s), c})
 	}
-	if cur == crm.LeadLost {
-		out = append(out, step{string(crm.LeadLost), "current lost"})
+	if cur == lost {
+		out = append(out, step{string(lost), "current lost"})
 	}
 	return out
 }

@@ -122,6 +122,7 @@ type salePageData struct {
 	By     string
 	Next   []crm.SaleStage
 	Events []eventView
+	Track  []step // the stage progress: new → kyc → agreement → paid, or lost
 	// The value form (an open sale only): what it shows, or what was typed
 	// when it came back invalid, and the errors next to its fields.
 	Amount, Currency string
@@ -154,11 +155,16 @@ func (a *App) showSale(w http.ResponseWriter, r *http.Request, v *view, typed *c
 	people := a.people(r, v)
 	d := salePageData{Sale: s, Lead: l, Title: leadTitle(l), Owner: ownerName(v, people, s.OwnerID),
 		By: actorName(v, people, s.TransferredBy), Next: s.Stage.NextStages()}
+	reached := map[crm.SaleStage]bool{crm.SaleNew: true}
 	for _, e := range events {
+		if e.SaleID == s.ID && e.Action == crm.ActionSaleStage {
+			reached[crm.SaleStage(e.From)] = true
+		}
 		if e.SaleID == s.ID {
 			d.Events = append(d.Events, eventView{When: e.CreatedAt, Who: actorName(v, people, e.ActorID), Text: describeEvent(v.L, e, namer(v, people))})
 		}
 	}
+	d.Track = saleTrack(s.Stage, reached)
 	d.Errors = errs
 	switch {
 	case typed != nil:
