@@ -35,9 +35,14 @@ type WebhookDeliverJob struct {
 func (WebhookDeliverJob) Kind() string { return "webhook_deliver" }
 
 // DeliveryNext says what follows an attempt: Retry after After, or nothing.
+// Status is the delivery's status once the attempt is recorded (succeeded,
+// failed with Retry, or dead), empty when no attempt was made (superseded,
+// finished already, deleted); EventType is its event's, for the metrics.
 type DeliveryNext struct {
-	Retry bool
-	After time.Duration
+	Retry     bool
+	After     time.Duration
+	Status    string
+	EventType string
 }
 
 // ScheduledJob is a job that must not run before RunAt. The stores enqueue

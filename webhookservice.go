@@ -593,7 +593,11 @@ func (s *WebhookService) Deliver(ctx context.Context, job WebhookDeliverJob) (De
 		d.UpdatedAt, d.NextAttemptAt = now, time.Time{}
 		if !sub.Enabled {
 			d.Status = DeliveryDead
-			return tx.UpdateDelivery(ctx, d)
+			if err := tx.UpdateDelivery(ctx, d); err != nil {
+				return err
+			}
+			next.Status, next.EventType = d.Status, d.EventType
+			return nil
 		}
 		d.Attempts = append(d.Attempts, DeliveryAttempt{Run: d.Run, At: start, StatusCode: res.StatusCode,
 			LatencyMS: res.Latency.Milliseconds(), Error: res.Error, Response: res.Response})
@@ -636,7 +640,11 @@ func (s *WebhookService) Deliver(ctx context.Context, job WebhookDeliverJob) (De
 				return err
 			}
 		}
-		return tx.UpdateDelivery(ctx, d)
+		if err := tx.UpdateDelivery(ctx, d); err != nil {
+			return err
+		}
+		next.Status, next.EventType = d.Status, d.EventType
+		return nil
 	})
 	if IsKind(err, ENOTFOUND) {
 		return done, nil

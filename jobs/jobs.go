@@ -68,6 +68,7 @@ import (
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivertype"
 )
 
 // Defaults of Config.
@@ -107,7 +108,37 @@ type Config struct {
 	// ID names the client in River's tables (leader election, attempts);
 	// random when empty.
 	ID string
+	// Observer, when set, is told how every job ended and how every webhook
+	// delivery went (the metrics).
+	Observer Observer
 }
+
+// Observer is told what the engine did. Its methods must be quick: they run
+// on the engine's own goroutines.
+type Observer interface {
+	// JobEnded is called once a run of a job is recorded: outcome is
+	// completed, failed (River retries it), discarded (out of attempts),
+	// cancelled or snoozed; run is the time the worker took.
+	JobEnded(kind, outcome string, run time.Duration)
+	// WebhookDelivered is called after each attempt of a webhook delivery:
+	// result is delivered, retrying (another attempt is scheduled) or
+	// given_up (the delivery is dead); event is the event's type.
+	WebhookDelivered(event, result string)
+}
+
+// QueueDepth is how many jobs of one queue and kind are in one state that is
+// not final (available, scheduled, running or retryable).
+type QueueDepth struct {
+	Queue, Kind, State string
+	Jobs               int
+}
+
+// depthSQL counts the jobs still to do, in either dialect. River's
+// fetching index leads with state, and jobs in these states are few next to
+// finished ones, so the query stays cheap however long River keeps history.
+const depthSQL = `SELECT queue, kind, CAST(state AS text), count(*) FROM river_job
+WHERE state IN ('available', 'scheduled', 'running', 'retryable')
+GROUP BY queue, kind, state ORDER BY queue, kind, state`
 
 // Engine works the background jobs until it is stopped.
 type Engine interface {
@@ -117,23 +148,67 @@ type Engine interface {
 	// hard (their contexts are cancelled), and returns when every job has
 	// returned or ctx is done.
 	Stop(ctx context.Context) error
+	// Depth counts the jobs not yet finished by queue, kind and state, read
+	// from River's table (for the metrics; it works on a stopped engine too).
+	Depth(ctx context.Context) ([]QueueDepth, error)
 }
 
 // NewPostgres returns an engine on the PostgreSQL store's pool.
 func NewPostgres(pool *pgxpool.Pool, cfg Config) (Engine, error) {
-	return newEngine[pgx.Tx](riverpgxv5.New(pool), cfg, false)
+	e, err := newEngine[pgx.Tx](riverpgxv5.New(pool), cfg, false)
+	if err != nil {
+		return nil, err
+	}
+	e.depth = func(ctx context.Context) ([]QueueDepth, error) {
+		rows, err := pool.Query(ctx, depthSQL)
+		if err != nil {
+			return nil, err
+		}
+		return pgx.CollectRows(rows, func(r pgx.CollectableRow) (QueueDepth, error) {
+			var d QueueDepth
+			err := r.Scan(&d.Queue, &d.Kind, &d.State, &d.Jobs)
+			return d, err
+		})
+	}
+	return e, nil
 }
 
 // NewSQLite returns an engine on the SQLite store's writer pool (see
 // sqlite.DB.Writer). River's SQLite driver is young and wants one connection
 // for its writes; it shares ours.
 func NewSQLite(writer *sql.DB, cfg Config) (Engine, error) {
-	return newEngine[*sql.Tx](riversqlite.New(writer), cfg, true)
+	e, err := newEngine[*sql.Tx](riversqlite.New(writer), cfg, true)
+	if err != nil {
+		return nil, err
+	}
+	e.depth = func(ctx context.Context) ([]QueueDepth, error) {
+		rows, err := writer.QueryContext(ctx, depthSQL)
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		var out []QueueDepth
+		for rows.Next() {
+			var d QueueDepth
+			if err := rows.Scan(&d.Queue, &d.Kind, &d.State, &d.Jobs); err != nil {
+				return nil, err
+			}
+			out = append(out, d)
+		}
+		return out, rows.Err()
+	}
+	return e, nil
 }
 
 type engine[TTx any] struct {
-	client *river.Client[TTx]
-	idle   bool // no workers: Start and Stop do nothing
+	client   *river.Client[TTx]
+	idle     bool // no workers: Start and Stop do nothing
+	observer Observer
+	depth    func(ctx context.Context) ([]QueueDepth, error)
+	// unsubscribe ends the subscription to River's job events, once the
+	// client has stopped; observed is closed when their reader is done.
+	unsubscribe func()
+	observed    chan struct{}
 }
 
 func newEngine[TTx any](driver riverdriver.Driver[TTx], cfg Config, sqlite bool) (*engine[TTx], error) {
@@ -143,7 +218,7 @@ func newEngine[TTx any](driver riverdriver.Driver[TTx], cfg Config, sqlite bool)
 	workers := river.NewWorkers()
 	if cfg.Webhooks != nil {
 		river.AddWorker(workers, &fanOutWorker{hooks: cfg.Webhooks})
-		river.AddWorker(workers, &deliverWorker{hooks: cfg.Webhooks})
+		river.AddWorker(workers, &deliverWorker{hooks: cfg.Webhooks, observer: cfg.Observer})
 	}
 	if cfg.Reminders != nil {
 		river.AddWorker(workers, &reminderWorker{tasks: cfg.Reminders})
@@ -191,7 +266,7 @@ func newEngine[TTx any](driver riverdriver.Driver[TTx], cfg Config, sqlite bool)
 	if err != nil {
 		return nil, fmt.Errorf("jobs: %w", err)
 	}
-	return &engine[TTx]{client: client, idle: idle}, nil
+	return &engine[TTx]{client: client, idle: idle, observer: cfg.Observer}, nil
 }
 
 func cmpOr(d, def time.Duration) time.Duration {
@@ -205,10 +280,56 @@ func (e *engine[TTx]) Start(ctx context.Context) error {
 	if e.idle {
 		return nil
 	}
+	if e.observer != nil && e.unsubscribe == nil {
+		// River's events carry the state it recorded (a failed job is
+		// retryable or discarded), which a worker's own error cannot tell.
+		// The channel is buffered and the reader only counts, so none is
+		// dropped in practice.
+		events, cancel := e.client.Subscribe(river.EventKindJobCompleted, river.EventKindJobFailed,
+			river.EventKindJobCancelled, river.EventKindJobSnoozed)
+		e.unsubscribe, e.observed = cancel, make(chan struct{})
+		go func() {
+			defer close(e.observed)
+			for ev := range events {
+				var run time.Duration
+				if ev.JobStats != nil {
+					run = ev.JobStats.RunDuration
+				}
+				e.observer.JobEnded(ev.Job.Kind, outcome(ev), run)
+			}
+		}()
+	}
 	if err := e.client.Start(ctx); err != nil {
 		return fmt.Errorf("jobs: start: %w", err)
 	}
 	return nil
+}
+
+// outcome names how a run of a job ended, from River's event.
+func outcome(ev *river.Event) string {
+	switch ev.Kind {
+	case river.EventKindJobCompleted:
+		return "completed"
+	case river.EventKindJobSnoozed:
+		return "snoozed"
+	case river.EventKindJobCancelled:
+		return "cancelled"
+	}
+	switch ev.Job.State {
+	case rivertype.JobStateDiscarded:
+		return "discarded"
+	case rivertype.JobStateCancelled:
+		return "cancelled"
+	}
+	return "failed"
+}
+
+func (e *engine[TTx]) Depth(ctx context.Context) ([]QueueDepth, error) {
+	d, err := e.depth(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: depth: %w", err)
+	}
+	return d, nil
 }
 
 func (e *engine[TTx]) Stop(ctx context.Context) error {
@@ -223,6 +344,13 @@ func (e *engine[TTx]) Stop(ctx context.Context) error {
 		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
 		err = e.client.StopAndCancel(hctx)
+	}
+	if e.unsubscribe != nil {
+		// The events of the last jobs are sent before Stop returns; the
+		// reader counts what is buffered, then ends.
+		e.unsubscribe()
+		<-e.observed
+		e.unsubscribe = nil
 	}
 	if err != nil {
 		return fmt.Errorf("jobs: stop: %w", err)

@@ -33,7 +33,8 @@ func (w *fanOutWorker) Work(ctx context.Context, job *river.Job[crm.WebhookFanOu
 
 type deliverWorker struct {
 	river.WorkerDefaults[crm.WebhookDeliverJob]
-	hooks Webhooks
+	hooks    Webhooks
+	observer Observer
 }
 
 func (w *deliverWorker) Work(ctx context.Context, job *river.Job[crm.WebhookDeliverJob]) error {
@@ -41,12 +42,25 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[crm.WebhookDeli
 	if err != nil {
 		return err
 	}
+	if w.observer != nil {
+		if result := deliveryResult[next.Status]; result != "" {
+			w.observer.WebhookDelivered(next.EventType, result)
+		}
+	}
 	if next.Retry {
 		// A snooze is not an attempt for River: the delivery counts its own
 		// attempts and decides when it is dead.
 		return river.JobSnooze(next.After)
 	}
 	return nil
+}
+
+// deliveryResult names the result of an attempt by the delivery's status
+// after it; a run that made no attempt has none.
+var deliveryResult = map[string]string{
+	crm.DeliverySucceeded: "delivered",
+	crm.DeliveryFailed:    "retrying",
+	crm.DeliveryDead:      "given_up",
 }
 
 // Reminders is what the reminder worker needs of the service.

@@ -210,11 +210,19 @@ func serve(ctx context.Context, cfg config, st migratingStore, log *slog.Logger)
 	}
 	engine, err := newEngine(st, jobs.Config{Logger: log, Webhooks: svc.Webhooks, Reminders: svc.Leads,
 		Calibrations: svc.Analyses, RefitInterval: cfg.RefitInterval, Batches: svc.Analyses,
-		JobTimeout: cfg.JobTimeout, RescueAfter: cfg.JobRescueAfter})
+		JobTimeout: cfg.JobTimeout, RescueAfter: cfg.JobRescueAfter, Observer: ms})
 	if err != nil {
 		ln.Close()
 		return err
 	}
+	ms.RegisterQueue(func(ctx context.Context) ([]metrics.QueueDepth, error) {
+		depth, err := engine.Depth(ctx)
+		out := make([]metrics.QueueDepth, len(depth))
+		for i, d := range depth {
+			out[i] = metrics.QueueDepth{Queue: d.Queue, Kind: d.Kind, State: d.State, Jobs: d.Jobs}
+		}
+		return out, err
+	})
 	// The engine stops when serve says so, below, not when the signal
 	// arrives: it must stop softly, alongside the HTTP server.
 	if err := engine.Start(context.WithoutCancel(ctx)); err != nil {

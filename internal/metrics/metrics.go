@@ -5,8 +5,8 @@
 // What is measured: HTTP requests by route pattern, method and status with a
 // latency histogram; the database pool; AI calls by provider, model and
 // outcome with latency, tokens and cost (Scorer wraps the configured scorer);
-// and whatever other parts register on Registry (the job engine, webhook
-// deliveries).
+// the job engine's queue depth (read from River's table at each scrape) and
+// job outcomes; webhook deliveries by result. Set implements jobs.Observer.
 package metrics
 
 import (
@@ -30,6 +30,8 @@ type Set struct {
 	aiCalls  *prometheus.HistogramVec
 	aiTokens *prometheus.CounterVec
 	aiCost   *prometheus.CounterVec
+	jobs     *prometheus.HistogramVec
+	webhooks *prometheus.CounterVec
 }
 
 // New returns a registry with the Go runtime and process collectors and the
@@ -57,14 +59,73 @@ func New() *Set {
 			Name: "crm_ai_cost_usd_total",
 			Help: "Estimated cost of AI calls in US dollars, by model.",
 		}, []string{"model"}),
+		jobs: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "crm_job_run_duration_seconds",
+			Help: "Time a background job's run took, by kind and outcome (completed, failed and retried, " +
+				"discarded, cancelled, snoozed).",
+			Buckets: []float64{.001, .005, .01, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+		}, []string{"kind", "outcome"}),
+		webhooks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "crm_webhook_deliveries_total",
+			Help: "Attempts of webhook deliveries, by event type and result (delivered, retrying, given_up).",
+		}, []string{"event", "result"}),
 	}
-	reg.MustRegister(s.requests, s.aiCalls, s.aiTokens, s.aiCost)
+	reg.MustRegister(s.requests, s.aiCalls, s.aiTokens, s.aiCost, s.jobs, s.webhooks)
 	return s
+}
+
+// JobEnded records the end of a run of a job (jobs.Observer).
+func (s *Set) JobEnded(kind, outcome string, run time.Duration) {
+	s.jobs.WithLabelValues(kind, outcome).Observe(run.Seconds())
+}
+
+// WebhookDelivered records the result of an attempt of a webhook delivery
+// (jobs.Observer).
+func (s *Set) WebhookDelivered(event, result string) {
+	s.webhooks.WithLabelValues(event, result).Inc()
+}
+
+// QueueDepth is the number of jobs of a queue and kind in a state.
+type QueueDepth struct {
+	Queue, Kind, State string
+	Jobs               int
+}
+
+// RegisterQueue exports the job queue's depth, which read returns, at each
+// scrape (bounded by a timeout of its own, so a stuck database cannot hold
+// the scrape). A failed read is reported to the scraper as an error.
+func (s *Set) RegisterQueue(read func(ctx context.Context) ([]QueueDepth, error)) {
+	s.Registry.MustRegister(queueCollector{read: read})
+}
+
+var queueDesc = prometheus.NewDesc("crm_jobs_queued",
+	"Background jobs not yet finished, by queue, kind and state (available, scheduled, running, retryable).",
+	[]string{"queue", "kind", "state"}, nil)
+
+type queueCollector struct {
+	read func(ctx context.Context) ([]QueueDepth, error)
+}
+
+func (c queueCollector) Describe(ch chan<- *prometheus.Desc) { ch <- queueDesc }
+
+func (c queueCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	depth, err := c.read(ctx)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(queueDesc, err)
+		return
+	}
+	for _, d := range depth {
+		ch <- prometheus.MustNewConstMetric(queueDesc, prometheus.GaugeValue, float64(d.Jobs), d.Queue, d.Kind, d.State)
+	}
 }
 
 // Handler serves the registry in the Prometheus exposition format.
 func (s *Set) Handler() http.Handler {
-	return promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{Registry: s.Registry})
+	// ContinueOnError: a failed read of the queue depth (the database down)
+	// drops that metric, and is counted, but the rest is still served.
+	return promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{Registry: s.Registry, ErrorHandling: promhttp.ContinueOnError})
 }
 
 // ObserveRequest records one served request. A nil Set records nothing.
