@@ -40,6 +40,7 @@ func Run(t *testing.T, open func(t *testing.T) crm.Store) {
 		{"Webhooks", webhookTests},
 		{"Hostile", hostileTests},
 		{"Limits", limitTests},
+		{"Property", propertyTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
