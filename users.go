@@ -234,6 +234,36 @@ func (s *UserService) Authenticate(ctx context.Context, email, password string) 
 	if fe := checkText(nil, "password", &password); fe != nil {
 		return nil, Invalid(fe...)
 	}
+	attempt, forgiven, err := s.beginAttempt(ctx, email)
+	if err != nil {
+		return nil, err
+	}
+	// The outcome is recorded even when the client has gone: a cancelled
+	// guess still counts, and a success must not be left counting.
+	done := context.WithoutCancel(ctx)
+	bad := Errorf(EUNAUTHORIZED, CodeUnauthorized, "wrong email or password")
+	u, err := s.store.UserByEmail(ctx, email)
+	if err != nil && !IsKind(err, ENOTFOUND) {
+		_ = s.store.DeleteLoginAttempts(done, []string{attempt.ID}) // no password was checked
+		return nil, err
+	}
+	if u == nil {
+		_ = s.hasher.Compare(s.dummyHash(), password)
+		return nil, bad.withCause(s.store.FailLoginAttempt(done, attempt.ID))
+	}
+	if s.hasher.Compare(u.PasswordHash, password) != nil || !u.Active {
+		return nil, bad.withCause(s.store.FailLoginAttempt(done, attempt.ID))
+	}
+	if err := s.store.DeleteLoginAttempts(done, append(forgiven, attempt.ID)); err != nil {
+		return nil, err
+	}
+	return withoutHash(u), nil
+}
+
+// beginAttempt records an attempt at email's password before it is checked,
+// refused with ETOOMANY while the email or the client is locked. It returns
+// the attempt and the earlier failures a success forgives.
+func (s *UserService) beginAttempt(ctx context.Context, email string) (*LoginAttempt, []string, error) {
 	now := s.timestamp()
 	client := ClientFrom(ctx)
 	attempt := &LoginAttempt{ID: NewID(), Email: email, Client: client, At: now}
@@ -270,28 +300,9 @@ func (s *UserService) Authenticate(ctx context.Context, email, password string) 
 		return tx.InsertLoginAttempt(ctx, attempt)
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	// The outcome is recorded even when the client has gone: a cancelled
-	// guess still counts, and a success must not be left counting.
-	done := context.WithoutCancel(ctx)
-	bad := Errorf(EUNAUTHORIZED, CodeUnauthorized, "wrong email or password")
-	u, err := s.store.UserByEmail(ctx, email)
-	if err != nil && !IsKind(err, ENOTFOUND) {
-		_ = s.store.DeleteLoginAttempts(done, []string{attempt.ID}) // no password was checked
-		return nil, err
-	}
-	if u == nil {
-		_ = s.hasher.Compare(s.dummyHash(), password)
-		return nil, bad.withCause(s.store.FailLoginAttempt(done, attempt.ID))
-	}
-	if s.hasher.Compare(u.PasswordHash, password) != nil || !u.Active {
-		return nil, bad.withCause(s.store.FailLoginAttempt(done, attempt.ID))
-	}
-	if err := s.store.DeleteLoginAttempts(done, append(forgiven, attempt.ID)); err != nil {
-		return nil, err
-	}
-	return withoutHash(u), nil
+	return attempt, forgiven, nil
 }
 
 func (e *Error) withCause(cause error) *Error {

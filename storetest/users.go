@@ -366,6 +366,43 @@ var userTests = []test{
 		_, err = b.svc.Users.Authenticate(bg, b.mgr.Email, pw(b.mgr))
 		must(t, err)
 	}},
+	{"ChangePasswordThrottle", func(t *testing.T, b *bundle) {
+		// A wrong current password is a failed sign-in at the user's email:
+		// an open session cannot be used to guess the password faster than
+		// the sign-in form allows.
+		bg := context.Background()
+		for range crm.MaxLoginFailures {
+			err := b.svc.Users.ChangePassword(as(b.mgr), "not the password", "a new long password")
+			wantErr(t, err, crm.EFORBIDDEN, crm.CodeWrongPassword)
+		}
+		err := b.svc.Users.ChangePassword(as(b.mgr), pw(b.mgr), "a new long password")
+		e := wantErr(t, err, crm.ETOOMANY, crm.CodeTooManyAttempts)
+		if e.RetryAfter <= 0 {
+			t.Errorf("RetryAfter = %v", e.RetryAfter)
+		}
+		// The lock is the email's: signing in is locked too, and nothing changed.
+		_, err = b.svc.Users.Authenticate(bg, b.mgr.Email, pw(b.mgr))
+		wantErr(t, err, crm.ETOOMANY, crm.CodeTooManyAttempts)
+		b.clock.Advance(crm.FirstLockout + time.Second)
+		_, err = b.svc.Users.Authenticate(bg, b.mgr.Email, pw(b.mgr))
+		must(t, err)
+
+		// A too short new password is refused before anything is counted.
+		for range crm.MaxLoginFailures + 1 {
+			err := b.svc.Users.ChangePassword(as(b.mgr), "not the password", "x")
+			wantErr(t, err, crm.EINVALID, "")
+		}
+		// A wrong guess counts, the right password clears it, as at sign-in.
+		err = b.svc.Users.ChangePassword(as(b.mgr), "not the password", "a new long password")
+		wantErr(t, err, crm.EFORBIDDEN, crm.CodeWrongPassword)
+		if n := len(b.attempts(t, b.mgr.Email, Start.Add(-time.Hour))); n != 1 {
+			t.Errorf("%d attempts after one wrong current password, want 1", n)
+		}
+		must(t, b.svc.Users.ChangePassword(as(b.mgr), pw(b.mgr), "a new long password"))
+		if n := len(b.attempts(t, b.mgr.Email, Start.Add(-time.Hour))); n != 0 {
+			t.Errorf("%d attempts after the change, want 0", n)
+		}
+	}},
 	{"ThrottleBurstWrong", func(t *testing.T, b *bundle) {
 		// 100 parallel wrong guesses: 5 are checked, 95 refused unchecked.
 		b.clock.SetStep(time.Millisecond) // they arrive together

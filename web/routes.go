@@ -60,7 +60,7 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 	register(api, users, "GET", "/me", "The signed-in user", handleMe(d))
 	register(api, users, "POST", "/me/logout-all", "Sign out everywhere: end every token of the signed-in user, this one included",
 		handleLogoutAll(d), noContent)
-	register(api, users, "POST", "/me/password", "Change your own password; every older token stops working", handlePassword(d), noContent, errs(403, 413, 422))
+	register(api, users, "POST", "/me/password", "Change your own password; every older token stops working. A wrong current password counts as a failed sign-in at your email (429 with Retry-After once locked)", handlePassword(d), noContent, errs(403, 413, 422, 429))
 	register(api, work, "GET", "/me/filters", "Your saved lead filters", handleFilterList(d))
 	register(api, work, "POST", "/me/filters", "Save a lead filter", handleFilterCreate(d), created, errs(409, 413, 422))
 	register(api, work, "DELETE", "/me/filters/{id}", "Delete one of your saved filters", handleFilterDelete(d), noContent, errs(404))
