@@ -27,6 +27,8 @@ type option struct {
 type leadRow struct {
 	Lead  *crm.Lead
 	Owner string
+	Task  *crm.Task   // in the list: the lead's soonest open task the actor sees, if any
+	Late  bool        // the task is overdue
 	Moves []boardMove // on the board: the legal moves of the card
 	Next  string      // the same, for the board's script
 }
@@ -166,8 +168,11 @@ func (a *App) leadsPage(w http.ResponseWriter, r *http.Request, v *view) {
 			return
 		}
 	}
+	tasks, now := a.nextTasks(r, leads), time.Now()
 	for _, l := range leads {
-		d.Rows = append(d.Rows, leadRow{Lead: l, Owner: ownerName(v, people, l.OwnerID)})
+		row := leadRow{Lead: l, Owner: ownerName(v, people, l.OwnerID), Task: tasks[l.ID]}
+		row.Late = row.Task != nil && row.Task.DueAt.Before(now)
+		d.Rows = append(d.Rows, row)
 	}
 	if next != "" {
 		nq := url.Values{}
@@ -184,6 +189,36 @@ func (a *App) leadsPage(w http.ResponseWriter, r *http.Request, v *view) {
 	}
 	v.Title, v.Nav, v.Data = v.L.T("nav.leads"), "leads", d
 	a.render(w, r, v, "leads", http.StatusOK)
+}
+
+// nextTasks finds the soonest open task of each lead of a list page, for its
+// "next step": one read of the actor's open tasks (soonest due first, as many
+// as Tasks returns), not one per lead. A lead whose tasks are not among them
+// (somebody else's, or past that bound) shows its count of open tasks instead.
+// The list does without next steps when they cannot be read.
+func (a *App) nextTasks(r *http.Request, leads []*crm.Lead) map[string]*crm.Task {
+	out := map[string]*crm.Task{}
+	want := map[string]bool{}
+	for _, l := range leads {
+		if l.OpenTasks > 0 {
+			want[l.ID] = true
+		}
+	}
+	if len(want) == 0 {
+		return out
+	}
+	open := false
+	tasks, err := a.deps.Leads.Tasks(r.Context(), crm.TaskFilter{Done: &open})
+	if err != nil {
+		request.NoteError(r.Context(), err)
+		return out
+	}
+	for _, t := range tasks {
+		if want[t.LeadID] && out[t.LeadID] == nil {
+			out[t.LeadID] = t
+		}
+	}
+	return out
 }
 
 type column struct {

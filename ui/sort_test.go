@@ -42,7 +42,7 @@ func TestLeadListSorts(t *testing.T) {
 			t.Errorf("the sorted list lacks %s", want)
 		}
 	}
-	counts := regexp.MustCompile(`<td class="num">(\d+)</td>`)
+	counts := regexp.MustCompile(`<td class="num[^"]*">(\d+)</td>`)
 	var seen []string
 	read := func(body string) {
 		for _, m := range counts.FindAllStringSubmatch(body, -1) {
