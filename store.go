@@ -47,13 +47,16 @@ type Store interface {
 	// of k, owned by ownerID unless it is "".
 	Duplicates(ctx context.Context, k DuplicateKeys, ownerID string, limit int) ([]*Lead, error)
 	// LeadCounts counts leads (owned by ownerID unless "") by stage and by
-	// whether they are open without an open task.
+	// whether they are open without an open task. It reads a summary the
+	// store keeps in the same transaction as every change of a lead (both
+	// stores: database triggers), never a scan of the leads.
 	LeadCounts(ctx context.Context, ownerID string) ([]LeadCount, error)
 	// SaleTotals counts and sums sales (of ownerID's leads unless "") by
-	// stage and currency.
+	// stage and currency, from a summary kept like LeadCounts'.
 	SaleTotals(ctx context.Context, ownerID string) ([]SaleTotal, error)
 	// SaleScores sums the open sales with a value by currency and by their
-	// lead's score, prompt version and model.
+	// lead's score, prompt version and model. It is a query (the scores
+	// change with every analysis and calibration).
 	SaleScores(ctx context.Context, ownerID string) ([]SaleScore, error)
 	// LostReasons counts lost leads by reason, most first.
 	LostReasons(ctx context.Context, ownerID string) ([]ReasonCount, error)

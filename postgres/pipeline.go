@@ -397,6 +397,8 @@ func ownerWhere(col, ownerID string) (*where, bool) {
 	return &w, true
 }
 
+// LeadCounts reads the summary the triggers of migration 00013 keep, summing
+// its shards: no scan of leads.
 func (db *DB) LeadCounts(ctx context.Context, ownerID string) ([]crm.LeadCount, error) {
 	w, ok := ownerWhere("owner_id", ownerID)
 	if !ok {
@@ -406,29 +408,32 @@ func (db *DB) LeadCounts(ctx context.Context, ownerID string) ([]crm.LeadCount, 
 		var c crm.LeadCount
 		err := r.Scan(&c.Stage, &c.NoNextStep, &c.Count)
 		return c, err
-	}, `SELECT stage, open_tasks = 0 AND `+openStages+`, count(*) FROM leads`+w.sql()+` GROUP BY 1, 2`, w.args...)
+	}, `SELECT stage, no_next_step, sum(n)::bigint FROM lead_counts`+w.sql()+` GROUP BY 1, 2 HAVING sum(n) > 0`, w.args...)
 }
 
-// SaleTotals sums in numeric, which cannot overflow, and reads the sum back
-// as bigint: a total beyond 64 bits is an error, never a rounded figure.
+// SaleTotals reads the summary of migration 00013. Its totals are numeric,
+// which cannot overflow, and are read back as bigint: a total beyond 64 bits
+// is an error, never a rounded figure.
 func (db *DB) SaleTotals(ctx context.Context, ownerID string) ([]crm.SaleTotal, error) {
-	w, ok := ownerWhere("l.owner_id", ownerID)
+	w, ok := ownerWhere("owner_id", ownerID)
 	if !ok {
 		return []crm.SaleTotal{}, nil
 	}
 	return collect(ctx, db, "sale totals", func(r pgx.Row) (crm.SaleTotal, error) {
 		var (
 			t   crm.SaleTotal
-			cur *string
 			sum int64
 		)
-		err := r.Scan(&t.Stage, &cur, &t.Count, &sum)
-		t.Currency, t.Sum = str(cur), crm.Amount(sum)
+		err := r.Scan(&t.Stage, &t.Currency, &t.Count, &sum)
+		t.Sum = crm.Amount(sum)
 		return t, err
-	}, `SELECT s.stage, s.currency, count(*), coalesce(sum(s.amount), 0)::bigint
-		FROM sales s JOIN leads l ON l.id = s.lead_id`+w.sql()+` GROUP BY 1, 2`, w.args...)
+	}, `SELECT stage, currency, sum(n)::bigint, sum(total)::bigint FROM sale_totals`+w.sql()+
+		` GROUP BY 1, 2 HAVING sum(n) > 0`, w.args...)
 }
 
+// SaleScores stays a query over the open sales: its groups are each lead's
+// score and calibrated score, which change with every analysis and
+// calibration, so a summary would be rewritten more often than read.
 func (db *DB) SaleScores(ctx context.Context, ownerID string) ([]crm.SaleScore, error) {
 	w, ok := ownerWhere("l.owner_id", ownerID)
 	if !ok {

@@ -287,32 +287,33 @@ func ownerCond(col, ownerID string) ([]string, []any) {
 	return []string{col + " = ?"}, []any{ownerID}
 }
 
-// LeadCounts counts leads by stage and by whether they lack a next step.
+// LeadCounts reads the summary the triggers of migration 00013 keep: no scan
+// of leads.
 func (db *DB) LeadCounts(ctx context.Context, ownerID string) ([]crm.LeadCount, error) {
 	where, args := ownerCond("owner_id", ownerID)
 	return queryAll(ctx, db, "lead counts", func(r scanner) (crm.LeadCount, error) {
 		var c crm.LeadCount
 		err := r.Scan(&c.Stage, &c.NoNextStep, &c.Count)
 		return c, err
-	}, `SELECT stage, open_tasks = 0 AND `+openStages+`, count(*) FROM leads`+whereSQL(where)+` GROUP BY 1, 2`, args...)
+	}, `SELECT stage, no_next_step, sum(n) FROM lead_counts`+whereSQL(where)+` GROUP BY 1, 2 HAVING sum(n) > 0`, args...)
 }
 
-// SaleTotals counts and sums sales by stage and currency. SUM over INTEGER
-// is exact in SQLite, and fails rather than round on overflow.
+// SaleTotals reads the summary of migration 00013. Its totals are STRICT
+// INTEGERs and SUM over INTEGER is exact in SQLite, failing rather than
+// rounding on overflow.
 func (db *DB) SaleTotals(ctx context.Context, ownerID string) ([]crm.SaleTotal, error) {
-	where, args := ownerCond("l.owner_id", ownerID)
+	where, args := ownerCond("owner_id", ownerID)
 	return queryAll(ctx, db, "sale totals", func(r scanner) (crm.SaleTotal, error) {
-		var (
-			t   crm.SaleTotal
-			cur sql.NullString
-		)
-		err := r.Scan(&t.Stage, &cur, &t.Count, &t.Sum)
-		t.Currency = cur.String
+		var t crm.SaleTotal
+		err := r.Scan(&t.Stage, &t.Currency, &t.Count, &t.Sum)
 		return t, err
-	}, `SELECT s.stage, s.currency, count(*), coalesce(sum(s.amount), 0) FROM sales s JOIN leads l ON l.id = s.lead_id`+
-		whereSQL(where)+` GROUP BY 1, 2`, args...)
+	}, `SELECT stage, currency, sum(n), sum(total) FROM sale_totals`+whereSQL(where)+
+		` GROUP BY 1, 2 HAVING sum(n) > 0`, args...)
 }
 
+// SaleScores stays a query over the open sales: its groups are each lead's
+// score and calibrated score, which change with every analysis and
+// calibration, so a summary would be rewritten more often than read.
 // SaleScores sums the open sales' values by currency and their lead's raw and
 // calibrated score.
 func (db *DB) SaleScores(ctx context.Context, ownerID string) ([]crm.SaleScore, error) {

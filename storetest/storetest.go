@@ -41,6 +41,7 @@ func Run(t *testing.T, open func(t *testing.T) crm.Store) {
 		{"Hostile", hostileTests},
 		{"Limits", limitTests},
 		{"Property", propertyTests},
+		{"Summary", summaryTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
