@@ -227,6 +227,7 @@ func TestAccessibility(t *testing.T) {
 		crm.LeadContacted, crm.LeadQualified)
 	stale := mk(crm.LeadInput{Source: crm.SourceManual, Name: "Andrii Melnyk"}, crm.LeadContacted)
 	lost := mk(crm.LeadInput{Source: crm.SourceManual, Name: "Oksana Lysenko"}, crm.LeadContacted)
+	bulk := mk(crm.LeadInput{Source: crm.SourceScanner, Name: "Maksym Tkachenko"})
 	for _, l := range []*crm.Lead{analyzed, stale, lost} {
 		if _, err := b.svc.Analyses.Analyze(actx, l.ID); err != nil {
 			t.Fatal(err)
@@ -326,6 +327,14 @@ func TestAccessibility(t *testing.T) {
 			s.open(p)
 		}
 		s.click("#create-user") // empty: the form shows its errors
+		// The list with its bulk actions, and their outcome: one lead moves,
+		// the qualified one is refused.
+		s.open("/app/leads")
+		s.do("tick two leads", chromedp.Click(chromedp.CSS("#pick-"+bulk.ID)), chromedp.Click(chromedp.CSS("#pick-"+analyzed.ID)))
+		s.click("#bulk-advance")
+		if !s.present("#bulk-results .bulk-failed") {
+			t.Fatal("the bulk advance shows no refused lead")
+		}
 		s.click("#logout")
 	}
 }

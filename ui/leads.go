@@ -45,6 +45,7 @@ type leadsData struct {
 	Sort                    string              // the list's sort, as in its query
 	Sorts                   map[string]sortLink // the sortable columns' header links
 	ExportURL               string              // the list's filters, as CSV
+	Bulk                    *bulkForm           // nil: no bulk actions for this role
 }
 
 // people returns the users whose names the actor may read, by id: senior
@@ -167,6 +168,9 @@ func (a *App) leadsPage(w http.ResponseWriter, r *http.Request, v *view) {
 			a.fail(w, r, v, err)
 			return
 		}
+	}
+	if v.User.Role.SeesAll() && len(leads) > 0 {
+		d.Bulk = &bulkForm{Owners: ownerOptions(v, people, "", false), Back: r.URL.RequestURI()}
 	}
 	tasks, now := a.nextTasks(r, leads), time.Now()
 	for _, l := range leads {

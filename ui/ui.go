@@ -97,7 +97,8 @@ func (a *App) loadAssets() error {
 
 // pageNames lists every page template; each is parsed with the layout.
 var pageNames = []string{"login", "leads", "board", "lead_new", "lead", "sales", "sales_board", "sale",
-	"users", "settings", "audit", "quality", "error", "tasks", "notifications", "webhooks", "batches", "lead_lose"}
+	"users", "settings", "audit", "quality", "error", "tasks", "notifications", "webhooks", "batches", "lead_lose",
+	"leads_bulk"}
 
 func (a *App) parseTemplates() error {
 	funcs := template.FuncMap{
@@ -149,6 +150,7 @@ func (a *App) Mount(mux *http.ServeMux) {
 	})))
 	mux.HandleFunc("GET /app/leads", a.page(a.signedIn(a.leadsPage)))
 	mux.HandleFunc("GET /app/leads/export", a.page(a.signedIn(a.leadsExport)))
+	mux.HandleFunc("POST /app/leads/bulk", a.form(a.signedIn(a.leadsBulk)))
 	mux.HandleFunc("GET /app/board", a.page(a.signedIn(a.boardPage)))
 	mux.HandleFunc("GET /app/leads/new", a.page(a.signedIn(a.leadNewPage)))
 	mux.HandleFunc("POST /app/leads", a.form(a.signedIn(a.leadCreate)))

@@ -124,4 +124,18 @@
     };
     setTimeout(poll, 1000);
   });
+  // The lead list's "select all on this page" ticks every row, and unticking
+  // a row unticks it. Without this file the server reads "all" on its own.
+  var all = document.getElementById("bulk-all");
+  if (all) {
+    var picks = document.querySelectorAll('input[name="ids"][form="bulk-form"]');
+    all.addEventListener("change", function () {
+      picks.forEach(function (p) { p.checked = all.checked; });
+    });
+    picks.forEach(function (p) {
+      p.addEventListener("change", function () {
+        all.checked = Array.prototype.every.call(picks, function (q) { return q.checked; });
+      });
+    });
+  }
 })();
