@@ -163,7 +163,7 @@ func localPath(p string) bool {
 
 func (a *App) cookie(r *http.Request, name, value string, maxAge int) *http.Cookie {
 	return &http.Cookie{Name: name, Value: value, Path: "/", MaxAge: maxAge, HttpOnly: true,
-		Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode}
+		Secure: r.TLS != nil || request.HTTPS(r.Context()), SameSite: http.SameSiteLaxMode}
 }
 
 func (a *App) clearCookie(w http.ResponseWriter, r *http.Request, name string) {

@@ -17,6 +17,7 @@ import (
 	"github.com/crmleads/crm/ai/fakeclaude"
 	"github.com/crmleads/crm/auth"
 	"github.com/crmleads/crm/internal/testdb"
+	"github.com/crmleads/crm/postgres"
 	"github.com/crmleads/crm/sqlite"
 	"github.com/crmleads/crm/ui"
 	"github.com/crmleads/crm/web"
@@ -35,19 +36,49 @@ type bundle struct {
 	alice   *crm.User // a manager
 	bob     *crm.User // another manager
 	baseURL string
-	db      *sqlite.DB
+	db      *sqlite.DB // nil over PostgreSQL (setupKind)
+	store   crm.Store
+	tokens  *auth.Tokens
 }
 
 // setup starts the whole service in-process: SQLite in a temp file, the real
 // Claude client against the fake API, the JSON API with the web app mounted.
 func setup(t testing.TB) *bundle {
 	t.Helper()
-	ctx := context.Background()
-	db, err := sqlite.Open(ctx, testdb.SQLitePath(t))
+	db, err := sqlite.Open(context.Background(), testdb.SQLitePath(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
+	b := setupOn(t, db)
+	b.db = db
+	return b
+}
+
+// setupKind is setup over a fresh database of the kind (testdb.Kinds), for
+// the tests where the store matters; its bundle's db is nil on PostgreSQL.
+func setupKind(t testing.TB, kind string) *bundle {
+	t.Helper()
+	if kind == "sqlite" {
+		return setup(t)
+	}
+	st, err := postgres.Open(context.Background(), testdb.PostgresURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return setupOn(t, st)
+}
+
+// migrator is what setupOn needs of a store besides crm.Store.
+type migrator interface {
+	crm.Store
+	Migrate(ctx context.Context, dir string, out io.Writer) error
+}
+
+func setupOn(t testing.TB, db migrator) *bundle {
+	t.Helper()
+	ctx := context.Background()
 	if err := db.Migrate(ctx, "up", io.Discard); err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +105,7 @@ func setup(t testing.TB) *bundle {
 	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)
 
-	b := &bundle{srv: srv, handler: handler, svc: svc, fake: fake, baseURL: srv.URL, db: db}
+	b := &bundle{srv: srv, handler: handler, svc: svc, fake: fake, baseURL: srv.URL, store: db, tokens: tokens}
 	sys := crm.WithActor(ctx, crm.System)
 	mk := func(email, name string, role crm.Role) *crm.User {
 		u, err := svc.Users.CreateUser(sys, crm.UserInput{Email: email, Name: name, Role: role, Password: password})

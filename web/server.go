@@ -110,6 +110,7 @@ func observe(log *slog.Logger, m *metrics.Set, trusted []netip.Prefix, next http
 			id = newRequestID()
 		}
 		ctx, ri := request.With(r.Context(), id)
+		ri.HTTPS = r.TLS != nil || request.ForwardedHTTPS(r, trusted)
 		client := request.ClientAddr(r, trusted)
 		ctx = crm.WithClient(ctx, client)
 		ctx = crm.WithActorCheck(ctx) // settled by settleActor
@@ -160,7 +161,10 @@ func observe(log *slog.Logger, m *metrics.Set, trusted []netip.Prefix, next http
 	})
 }
 
-// securityHeaders sets the headers every response carries.
+// securityHeaders sets the headers every response carries. HSTS goes only
+// with a request that came over TLS (ours, or a trusted proxy's: observe
+// decides): over plain HTTP a browser ignores it, and a development server on
+// http://localhost must not pin itself to HTTPS.
 func securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
@@ -169,7 +173,7 @@ func securityHeaders(next http.Handler) http.Handler {
 		h.Set("Referrer-Policy", "same-origin")
 		h.Set("Cross-Origin-Opener-Policy", "same-origin")
 		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
-		if r.TLS != nil {
+		if request.HTTPS(r.Context()) {
 			h.Set("Strict-Transport-Security", "max-age=31536000")
 		}
 		next.ServeHTTP(w, r)

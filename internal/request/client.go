@@ -38,6 +38,19 @@ func ClientAddr(r *http.Request, trusted []netip.Prefix) string {
 	return key(addr)
 }
 
+// ForwardedHTTPS reports whether the peer is a trusted proxy that says the
+// client connected to it over HTTPS (X-Forwarded-Proto: https, the nearest
+// proxy's value being the last). From anybody else the header is ignored: a
+// client could otherwise claim HTTPS over plain HTTP.
+func ForwardedHTTPS(r *http.Request, trusted []netip.Prefix) bool {
+	peer := parseAddr(r.RemoteAddr)
+	if !peer.IsValid() || !isTrusted(peer, trusted) {
+		return false
+	}
+	protos := strings.Split(strings.Join(r.Header.Values("X-Forwarded-Proto"), ","), ",")
+	return strings.EqualFold(strings.TrimSpace(protos[len(protos)-1]), "https")
+}
+
 func isTrusted(a netip.Addr, trusted []netip.Prefix) bool {
 	for _, p := range trusted {
 		if p.Contains(a) {

@@ -14,6 +14,9 @@ type Info struct {
 	ID    string
 	Actor string
 	Err   error
+	// HTTPS is true when the client's connection is TLS: this server's own,
+	// or a trusted proxy's (ForwardedHTTPS).
+	HTTPS bool
 }
 
 // With returns ctx carrying a fresh Info with the given request id.
@@ -42,4 +45,11 @@ func NoteActor(ctx context.Context, userID string) {
 	if ri, ok := ctx.Value(ctxKey{}).(*Info); ok {
 		ri.Actor = userID
 	}
+}
+
+// HTTPS reports whether the request of ctx reached us over TLS, directly or
+// through a trusted proxy (false outside a request).
+func HTTPS(ctx context.Context) bool {
+	ri, ok := ctx.Value(ctxKey{}).(*Info)
+	return ok && ri.HTTPS
 }
