@@ -297,6 +297,14 @@ func TestAccessibility(t *testing.T) {
 		for _, p := range append(leadPages, common...) {
 			s.open(p)
 		}
+		// A saved filter in the sidebar: saved from the filtered list, then deleted.
+		s.open("/app/leads?stage=qualified&q=iryna")
+		s.do("name the filter", chromedp.SendKeys(chromedp.CSS("#filter-name"), "Iryna, qualified"))
+		s.click("#save-filter")
+		if !s.present("#saved-filters .saved-filter[aria-current=page]") {
+			t.Fatal("the saved filter is not in the sidebar")
+		}
+		s.click("#saved-filters button")
 		s.open("/app/leads/new")
 		s.click("#create-lead") // no contact: the form comes back with its errors
 		s.do("type a lead like Iryna's", chromedp.SendKeys(chromedp.CSS("#email"), "iryna@bondar.example"))

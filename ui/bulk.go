@@ -34,10 +34,7 @@ type bulkData struct {
 // each lead changes or not on its own rules. The answer lists each lead's
 // outcome; it is a page, not a redirect, because a flash cannot hold a list.
 func (a *App) leadsBulk(w http.ResponseWriter, r *http.Request, v *view) {
-	back := r.PostFormValue("back")
-	if !localPath(back) || !strings.HasPrefix(back, "/app/leads") || strings.HasPrefix(back, "/app/leads/") {
-		back = "/app/leads"
-	}
+	back := listBack(r.PostFormValue("back"))
 	ids := r.PostForm["ids"]
 	if r.PostFormValue("all") == "1" {
 		ids = r.PostForm["page"]
@@ -90,6 +87,15 @@ func (a *App) leadsBulk(w http.ResponseWriter, r *http.Request, v *view) {
 	}
 	v.Title, v.Nav, v.Data, v.Flash = d.Heading, "leads", d, f
 	a.render(w, r, v, "leads_bulk", http.StatusOK)
+}
+
+// listBack returns back when it is the lead list (with a query or not),
+// and the plain list otherwise: a form cannot send the user off the app.
+func listBack(back string) string {
+	if !localPath(back) || !strings.HasPrefix(back, "/app/leads") || strings.HasPrefix(back, "/app/leads/") {
+		return "/app/leads"
+	}
+	return back
 }
 
 // explainBulk says why one lead of a bulk action did not change; a refused

@@ -51,6 +51,7 @@ var fieldMessages = map[string]string{
 	"must be the id of an active user":                          "fe.owner",
 	"must be a decimal string ≥ 0 such as \"1250.00\"":          "fe.amount",
 	"must be an ISO 4217 currency code such as UAH, EUR or USD": "fe.currency",
+	"must be 1 to 100 characters":                               "fe.len100",
 }
 
 // fieldMessage translates one field error.

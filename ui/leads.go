@@ -46,6 +46,9 @@ type leadsData struct {
 	Sorts                   map[string]sortLink // the sortable columns' header links
 	ExportURL               string              // the list's filters, as CSV
 	Bulk                    *bulkForm           // nil: no bulk actions for this role
+	Saved                   []savedFilter       // the user's saved filters, for the sidebar
+	SaveQuery               string              // the list's query as a filter may keep it; "": nothing to save
+	Back                    string              // this list, to come back to
 }
 
 // people returns the users whose names the actor may read, by id: senior
@@ -169,9 +172,12 @@ func (a *App) leadsPage(w http.ResponseWriter, r *http.Request, v *view) {
 			return
 		}
 	}
+	d.Back = r.URL.RequestURI()
 	if v.User.Role.SeesAll() && len(leads) > 0 {
-		d.Bulk = &bulkForm{Owners: ownerOptions(v, people, "", false), Back: r.URL.RequestURI()}
+		d.Bulk = &bulkForm{Owners: ownerOptions(v, people, "", false), Back: d.Back}
 	}
+	d.SaveQuery = apiQuery(v, q)
+	d.Saved = a.savedFilters(r, v, listURL(v, d.SaveQuery))
 	tasks, now := a.nextTasks(r, leads), time.Now()
 	for _, l := range leads {
 		row := leadRow{Lead: l, Owner: ownerName(v, people, l.OwnerID), Task: tasks[l.ID]}

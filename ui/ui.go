@@ -151,6 +151,8 @@ func (a *App) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("GET /app/leads", a.page(a.signedIn(a.leadsPage)))
 	mux.HandleFunc("GET /app/leads/export", a.page(a.signedIn(a.leadsExport)))
 	mux.HandleFunc("POST /app/leads/bulk", a.form(a.signedIn(a.leadsBulk)))
+	mux.HandleFunc("POST /app/filters", a.form(a.signedIn(a.filterSave)))
+	mux.HandleFunc("POST /app/filters/{id}/delete", a.form(a.signedIn(a.filterDelete)))
 	mux.HandleFunc("GET /app/board", a.page(a.signedIn(a.boardPage)))
 	mux.HandleFunc("GET /app/leads/new", a.page(a.signedIn(a.leadNewPage)))
 	mux.HandleFunc("POST /app/leads", a.form(a.signedIn(a.leadCreate)))
