@@ -21,20 +21,11 @@ func (s *LeadService) CreateLead(ctx context.Context, in LeadInput) (*Lead, erro
 	if err != nil {
 		return nil, err
 	}
-	if err := in.Validate(domains); err != nil {
+	l, err := s.newLead(a, &in, domains)
+	if err != nil {
 		return nil, err
 	}
-	owner := a.UserID
-	if in.OwnerID != "" && in.OwnerID != a.UserID {
-		if !a.Role.SeesAll() {
-			return nil, Errorf(EFORBIDDEN, CodeForbidden, "only a senior manager or an admin can choose the owner")
-		}
-		owner = in.OwnerID
-	}
-	now := s.timestamp()
-	l := &Lead{ID: NewID(), Source: in.Source, Stage: LeadNew, BusinessDomain: in.BusinessDomain,
-		MessagesCount: in.MessagesCount, Name: in.Name, Email: in.Email, Phone: in.Phone, Company: in.Company,
-		Note: in.Note, OwnerID: owner, CreatedAt: now, UpdatedAt: now}
+	owner := l.OwnerID
 	if !in.AllowDuplicate {
 		if err := s.checkDuplicates(ctx, a, l); err != nil {
 			return nil, err
@@ -61,6 +52,33 @@ func (s *LeadService) CreateLead(ctx context.Context, in LeadInput) (*Lead, erro
 	}
 	return l, nil
 }
+
+// newLead is the one rule of a new lead, CreateLead's and the import's:
+// in is normalised and validated against the catalog (domains may be nil
+// when no business domain is given), and only senior managers and admins
+// choose another owner than themselves. The lead is at stage new, owned by
+// in.OwnerID or the actor; whether that owner is an active user is checked
+// in the writing transaction. Errors: EINVALID, EFORBIDDEN.
+func (s *LeadService) newLead(a Actor, in *LeadInput, domains []string) (*Lead, error) {
+	in.Normalize()
+	if err := in.Validate(domains); err != nil {
+		return nil, err
+	}
+	owner := a.UserID
+	if in.OwnerID != "" && in.OwnerID != a.UserID {
+		if !a.Role.SeesAll() {
+			return nil, Errorf(EFORBIDDEN, CodeForbidden, "only a senior manager or an admin can choose the owner")
+		}
+		owner = in.OwnerID
+	}
+	now := s.timestamp()
+	return &Lead{ID: NewID(), Source: in.Source, Stage: LeadNew, BusinessDomain: in.BusinessDomain,
+		MessagesCount: in.MessagesCount, Name: in.Name, Email: in.Email, Phone: in.Phone, Company: in.Company,
+		Note: in.Note, OwnerID: owner, CreatedAt: now, UpdatedAt: now}, nil
+}
+
+// catalog returns the business-domain catalog in force.
+func (s *LeadService) catalog(ctx context.Context) ([]string, error) { return s.Domains(ctx) }
 
 // checkOwner returns EINVALID unless id is an active user.
 func checkOwner(ctx context.Context, tx Tx, id string) error {

@@ -39,7 +39,10 @@ type Config struct {
 	// AIDailyQuota is the AI analyses one user may ask for per UTC day; 0
 	// turns the quota off.
 	AIDailyQuota int
-	Now          func() time.Time
+	// ImportSlice bounds one run of an import job (DefaultImportSlice
+	// when 0; negative: one batch per run, as tests want).
+	ImportSlice time.Duration
+	Now         func() time.Time
 }
 
 // Services are the three services of the domain, split where their
@@ -53,6 +56,7 @@ type Services struct {
 	Analyses *AnalysisService
 	Webhooks *WebhookService
 	Limits   *LimitService
+	Imports  *ImportService
 	store    Store
 }
 
@@ -75,6 +79,7 @@ func NewServices(cfg Config) *Services {
 		Analyses: analyses,
 		Webhooks: newWebhookService(b, cfg.Webhooks),
 		Limits:   limits,
+		Imports:  &ImportService{base: b, leads: leads, slice: cfg.ImportSlice},
 		store:    cfg.Store,
 	}
 }

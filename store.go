@@ -133,6 +133,22 @@ type Store interface {
 	// PruneBuckets forgets the buckets and counters last used before t.
 	PruneBuckets(ctx context.Context, before time.Time) error
 
+	// Import returns an import; ENOTFOUND when there is none.
+	Import(ctx context.Context, id string) (*Import, error)
+	// Imports returns up to limit imports (createdBy's only unless ""),
+	// newest first.
+	Imports(ctx context.Context, createdBy string, limit int) ([]*Import, error)
+	// ImportRows returns up to limit rows of an import with a record number
+	// above after, in record order.
+	ImportRows(ctx context.Context, importID string, after, limit int) ([]*ImportRow, error)
+	// ImportRowsMatching returns the rows of an import numbered below
+	// before, valid, imported or skipped (or duplicates the import lets in),
+	// that share a non-empty key with any of keys.
+	ImportRowsMatching(ctx context.Context, importID string, before int, keys []DuplicateKeys) ([]*ImportRow, error)
+	// ImportedRecords returns which of the records of the file with this
+	// content hash some import has written already.
+	ImportedRecords(ctx context.Context, contentHash string, records []int) ([]int, error)
+
 	// Ping checks that the database answers and the migrations are applied.
 	Ping(ctx context.Context) error
 	Close() error
@@ -226,6 +242,26 @@ type Tx interface {
 	LockDelivery(ctx context.Context, id string) (*Delivery, error)
 	// UpdateDelivery writes status, run, attempts and next attempt of d.
 	UpdateDelivery(ctx context.Context, d *Delivery) error
+
+	InsertImport(ctx context.Context, im *Import) error
+	// LockImport reads an import and locks it.
+	LockImport(ctx context.Context, id string) (*Import, error)
+	// UpdateImport writes every field of im but its id, starter, file and
+	// times of creation.
+	UpdateImport(ctx context.Context, im *Import) error
+	// InsertImportRows stores records of an import (no import row needed
+	// yet: the upload stores its records before the import).
+	InsertImportRows(ctx context.Context, rows []*ImportRow) error
+	// UpdateImportRows writes status, keys and lead id of each row.
+	UpdateImportRows(ctx context.Context, rows []*ImportRow) error
+	// DeleteImportRows forgets an import's records.
+	DeleteImportRows(ctx context.Context, importID string) error
+	// InsertImportedRecord notes that a record of the file with this content
+	// hash became the lead; ECONFLICT (at commit, on a deferring store) when
+	// it was noted already.
+	InsertImportedRecord(ctx context.Context, contentHash string, record int, leadID, importID string) error
+	// ImportedRecords is Store.ImportedRecords inside the transaction.
+	ImportedRecords(ctx context.Context, contentHash string, records []int) ([]int, error)
 
 	// Enqueue adds background jobs in this transaction: they exist if and
 	// only if the transaction commits, and none runs before it has.

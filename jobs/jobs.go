@@ -43,6 +43,10 @@
 // its predecessor's run adds nothing. A refit run twice (River runs a job at
 // least once) writes the same fit twice: harmless.
 //
+// A CSV import (crm.ImportJob) previews and commits a slice of batches per
+// run (crm.DefaultImportSlice) and snoozes for zero seconds in between, so a
+// file of any size never nears the job timeout, and a crash costs one batch.
+//
 // A batch re-analysis (crm.AIBatchJob) is one job that snoozes between its
 // polls of the provider (CRM_AI_BATCH_POLL_INTERVAL), so no goroutine sleeps
 // through a batch that may take hours, and a restart loses nothing: the job
@@ -97,6 +101,8 @@ type Config struct {
 	RefitInterval time.Duration
 	// Batches, when set, registers the worker of batch re-analyses.
 	Batches Batches
+	// Imports, when set, registers the worker of CSV imports.
+	Imports Imports
 
 	MaxWorkers  int
 	JobTimeout  time.Duration
@@ -226,6 +232,9 @@ func newEngine[TTx any](driver riverdriver.Driver[TTx], cfg Config, sqlite bool)
 	if cfg.Batches != nil {
 		river.AddWorker(workers, &batchWorker{batches: cfg.Batches})
 	}
+	if cfg.Imports != nil {
+		river.AddWorker(workers, &importWorker{imports: cfg.Imports})
+	}
 	var periodic []*river.PeriodicJob
 	if cfg.Calibrations != nil {
 		river.AddWorker(workers, &refitWorker{cals: cfg.Calibrations})
@@ -257,7 +266,7 @@ func newEngine[TTx any](driver riverdriver.Driver[TTx], cfg Config, sqlite bool)
 		ErrorHandler:         &errorLogger{log: cfg.Logger},
 		PeriodicJobs:         periodic,
 	}
-	idle := cfg.Webhooks == nil && cfg.Reminders == nil && cfg.Calibrations == nil && cfg.Batches == nil
+	idle := cfg.Webhooks == nil && cfg.Reminders == nil && cfg.Calibrations == nil && cfg.Batches == nil && cfg.Imports == nil
 	if idle {
 		// Nothing to work: River refuses to start without a worker.
 		rc.Queues, rc.Workers = nil, nil

@@ -121,6 +121,31 @@ func (w *batchWorker) Work(ctx context.Context, job *river.Job[crm.AIBatchJob]) 
 	return nil
 }
 
+// Imports is what the import worker needs of the service.
+type Imports interface {
+	// Run works one slice of an import's preview or commit and says
+	// whether to run again.
+	Run(ctx context.Context, job crm.ImportJob) (crm.ImportNext, error)
+}
+
+type importWorker struct {
+	river.WorkerDefaults[crm.ImportJob]
+	imports Imports
+}
+
+func (w *importWorker) Work(ctx context.Context, job *river.Job[crm.ImportJob]) error {
+	next, err := w.imports.Run(ctx, job.Args)
+	if err != nil {
+		return err
+	}
+	if next.Again {
+		// A slice ended: available again at once, on whichever replica
+		// fetches it first; no run comes near the job timeout.
+		return river.JobSnooze(0)
+	}
+	return nil
+}
+
 // refitJob is the periodic job of the calibration refit: enqueued by the
 // leader every interval and when it is elected, unique within its period.
 func refitJob(interval time.Duration) *river.PeriodicJob {

@@ -42,6 +42,7 @@ func Run(t *testing.T, open func(t *testing.T) crm.Store) {
 		{"Limits", limitTests},
 		{"Property", propertyTests},
 		{"Summary", summaryTests},
+		{"Imports", importTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

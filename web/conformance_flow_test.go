@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/crmleads/crm/ai/fakeclaude"
+	"github.com/crmleads/crm/storetest"
 )
 
 // TestOpenAPIFlow drives every operation of the API through a whole working
@@ -298,6 +299,39 @@ func TestOpenAPIFlow(t *testing.T) {
 		bad(422, "new password too short", "POST", "/me/password", e.senior, map[string]any{"current_password": password, "new_password": "short"}, nil)
 		call(204, "POST", "/me/password", e.senior, map[string]any{"current_password": password, "new_password": "a new long password"})
 		call(401, "GET", "/me", e.senior, nil)
+
+		// CSV import: upload, preview, mapping, commit; a second one cancelled.
+		csvBody := http.Header{"Content-Type": {"text/csv"}}
+		upload := func(want int, query, file string) string {
+			t.Helper()
+			res := doReq(t, e.srv, "POST", "/imports"+query, e.mgr.Token, file, csvBody)
+			if res.Status != want {
+				t.Errorf("POST /imports%s: got %s, want %d", query, res, want)
+			}
+			var im struct {
+				ID string `json:"id"`
+			}
+			if want == 202 {
+				res.decode(t, &im)
+				storetest.DriveImport(t, e.svc, e.store, im.ID)
+			}
+			return im.ID
+		}
+		imp := upload(202, "?source=manual&file_name=flow.csv", "name,email\nFlow Import,flow-import@example.com\n")
+		call(200, "GET", "/imports", e.mgr, nil)
+		call(200, "GET", "/imports/"+imp, e.mgr, nil)
+		call(404, "GET", "/imports/"+unknown, e.mgr, nil)
+		call(200, "PUT", "/imports/"+imp+"/mapping", e.mgr, map[string]any{"mapping": []map[string]any{
+			{"column": 1, "field": "name"}, {"column": 2, "field": "email"}}})
+		storetest.DriveImport(t, e.svc, e.store, imp)
+		call(202, "POST", "/imports/"+imp+"/commit", e.mgr, nil)
+		call(409, "POST", "/imports/"+imp+"/commit", e.mgr, nil)
+		storetest.DriveImport(t, e.svc, e.store, imp)
+		call(409, "POST", "/imports/"+imp+"/cancel", e.mgr, nil)
+		upload(422, "", "name,email\n\"unclosed\n")
+		upload(403, "?owner_id="+e.other.ID, "name\nx\n")
+		call(200, "POST", "/imports/"+upload(202, "?source=partner", "name\nCancelled\n")+"/cancel", e.mgr, nil)
+		bad(415, "JSON is not a CSV body", "POST", "/imports", e.mgr, map[string]any{"name": "x"}, nil)
 
 		// Webhooks (admins only).
 		var hook struct {

@@ -9,6 +9,13 @@ package web_test
 //	GET /leads                         401        401        200 +            200 −          200 +           200 +
 //	GET /leads/export                  401        401        200 +            200 −          200 +           200 +
 //	GET /leads/{id}                    401        401        200              404            200             200
+//	POST /imports (text/csv)           401        401        202              202            202             202
+//	POST /imports?owner_id=another     401        401        403              403            202             202
+//	GET /imports                       401        401        200 +            200 −          200 +           200 +
+//	GET /imports/{id}                  401        401        200              404            200             200
+//	PUT /imports/{id}/mapping          401        401        200              404            200             200
+//	POST /imports/{id}/commit          401        401        202              404            202             202
+//	POST /imports/{id}/cancel          401        401        200              404            200             200
 //	PATCH /leads/{id} {name}           401        401        200              404            200             200
 //	PATCH /leads/{id} {owner_id}       401        401        403              404            200             200
 //	PATCH /leads/{id}/messages         401        401        200              404            200             200
@@ -85,6 +92,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/crmleads/crm/auth"
+	"github.com/crmleads/crm/storetest"
 )
 
 func withoutRequestID(t *testing.T, r response) map[string]any {
@@ -121,6 +129,8 @@ type fixture struct {
 	webhook, delivery string
 	// A batch re-analysis a senior manager started.
 	batch string
+	// An import of the owner's, previewed (ready).
+	imp string
 }
 
 type matrixRow struct {
@@ -128,7 +138,8 @@ type matrixRow struct {
 	method string
 	path   func(f fixture) string // "{lead}" etc. filled from the fixture
 	body   func(e *env, f fixture, r role) any
-	need   string // "", "eligible" (qualified, analyzed lead), "sale", "task", "filter" or "notification"
+	need   string      // "", "eligible" (qualified, analyzed lead), "sale", "task", "filter", "notification" or "import"
+	header http.Header // request headers beside the token (a CSV body's Content-Type)
 	want   [nRoles]int
 	// listed, for list endpoints: whether the fixture must be in the answer,
 	// per authenticated role.
@@ -152,6 +163,9 @@ func TestRoleMatrix(t *testing.T) {
 		return func(f fixture) string { return "/sales/" + f.sale + suffix }
 	}
 	static := func(v any) func(*env, fixture, role) any { return func(*env, fixture, role) any { return v } }
+	imp := func(suffix string) func(fixture) string {
+		return func(f fixture) string { return "/imports/" + f.imp + suffix }
+	}
 	hook := func(suffix string) func(fixture) string {
 		return func(f fixture) string { return "/webhooks/" + f.webhook + suffix }
 	}
@@ -166,6 +180,19 @@ func TestRoleMatrix(t *testing.T) {
 		{name: "export leads", method: "GET", path: fixed("/leads/export"), want: [nRoles]int{u, u, 200, 200, 200, 200},
 			listed: func(f fixture) string { return f.lead }, in: [nRoles]bool{owner: true, senior: true, admin: true}},
 		{name: "get lead", method: "GET", path: lead(""), want: [nRoles]int{u, u, 200, n, 200, 200}},
+		{name: "upload import", method: "POST", path: fixed("/imports"), body: static("source,name\nmanual,Matrix\n"),
+			header: csvHeader, want: [nRoles]int{u, u, 202, 202, 202, 202}},
+		{name: "upload import for another owner", method: "POST",
+			path: func(f fixture) string { return "/imports?owner_id=" + f.target }, body: static("source,name\nmanual,Matrix\n"),
+			header: csvHeader, want: [nRoles]int{u, u, f, f, 202, 202}},
+		{name: "list imports", method: "GET", path: fixed("/imports"), need: "import", want: [nRoles]int{u, u, 200, 200, 200, 200},
+			listed: func(f fixture) string { return f.imp }, in: [nRoles]bool{owner: true, senior: true, admin: true}},
+		{name: "get import", method: "GET", path: imp(""), need: "import", want: [nRoles]int{u, u, 200, n, 200, 200}},
+		{name: "map import", method: "PUT", path: imp("/mapping"), need: "import",
+			body: static(map[string]any{"mapping": []map[string]any{{"column": 1, "field": "source"}}}),
+			want: [nRoles]int{u, u, 200, n, 200, 200}},
+		{name: "commit import", method: "POST", path: imp("/commit"), need: "import", want: [nRoles]int{u, u, 202, n, 202, 202}},
+		{name: "cancel import", method: "POST", path: imp("/cancel"), need: "import", want: [nRoles]int{u, u, 200, n, 200, 200}},
 		{name: "edit lead", method: "PATCH", path: lead(""), body: static(map[string]any{"name": "Renamed"}),
 			want: [nRoles]int{u, u, 200, n, 200, 200}},
 		{name: "reassign lead", method: "PATCH", path: lead(""),
@@ -323,6 +350,10 @@ func TestRoleMatrix(t *testing.T) {
 					case "batch":
 						e.must(202, "POST", "/ai/batches", e.senior.Token, map[string]any{"limit": 1}).decode(t, &item)
 						fx.batch = item.ID
+					case "import":
+						e.uploadCSV(202, e.mgr, "", "source,name\nmanual,Fixture\n").decode(t, &item)
+						fx.imp = item.ID
+						storetest.DriveImport(t, e.svc, e.store, fx.imp)
 					case "notification":
 						l := e.createLead(e.senior, map[string]any{"source": "partner", "owner_id": e.mgr.ID})
 						var ns []struct {
@@ -340,7 +371,7 @@ func TestRoleMatrix(t *testing.T) {
 					if row.body != nil {
 						body = row.body(e, fx, r)
 					}
-					res := e.do(row.method, row.path(fx), tokens[r], body)
+					res := doReq(t, e.srv, row.method, row.path(fx), tokens[r], body, row.header)
 					if res.Status != row.want[r] {
 						t.Errorf("%s: %s %s: got %s, want %d", roleNames[r], row.method, row.path(fx), res, row.want[r])
 						continue
@@ -356,7 +387,8 @@ func TestRoleMatrix(t *testing.T) {
 						if res.Status == http.StatusNotFound {
 							// Not yours looks exactly like does not exist.
 							unknown := fixture{lead: "0190a3b2-1c4d-7e5f-8a9b-0c1d2e3f4a5b", sale: "0190a3b2-1c4d-7e5f-8a9b-0c1d2e3f4a5c",
-								task: "0190a3b2-1c4d-7e5f-8a9b-0c1d2e3f4a5d", filter: "0190a3b2-1c4d-7e5f-8a9b-0c1d2e3f4a5e", target: fx.target}
+								task: "0190a3b2-1c4d-7e5f-8a9b-0c1d2e3f4a5d", filter: "0190a3b2-1c4d-7e5f-8a9b-0c1d2e3f4a5e", target: fx.target,
+								imp: "0190a3b2-1c4d-7e5f-8a9b-0c1d2e3f4a5f"}
 							ref := e.do(row.method, row.path(unknown), tokens[r], body)
 							if diff := cmp.Diff(withoutRequestID(t, ref), withoutRequestID(t, res)); diff != "" || ref.Status != res.Status {
 								t.Errorf("%s: another's resource answers unlike an unknown one (-unknown +another's):\n%s", roleNames[r], diff)

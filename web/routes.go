@@ -29,6 +29,15 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 	register(api, leads, "GET", "/leads", "List leads (keyset pagination: follow the Link rel=next header)", handleLeadList(d), errs(422))
 	register(api, leads, "GET", "/leads/export", "Export the leads the list would show (its filters and sort) as CSV, streamed",
 		handleLeadExport(d), csvResponse("leads"), errs(422))
+	register(api, leads, "POST", "/imports", "Import leads from a CSV file: upload it for a preview (managers for leads they own; senior managers and admins)",
+		handleImportUpload(d), describeUpload, errs(403, 413, 415, 422))
+	register(api, leads, "GET", "/imports", "Your imports, newest first (everyone's for senior managers and admins)", handleImportList(d), errs(403))
+	register(api, leads, "GET", "/imports/{id}", "An import: its preview (counts, the first 100 row errors, the mapping) and progress", handleImportGet(d), errs(403, 404))
+	register(api, leads, "PUT", "/imports/{id}/mapping", "Map the file's columns to lead fields and preview again (before the commit)",
+		handleImportMapping(d), errs(403, 404, 409, 413, 422))
+	register(api, leads, "POST", "/imports/{id}/commit", "Write the valid rows, a batch of 500 per transaction; follow GET /imports/{id}",
+		handleImportCommit(d), accepted, errs(403, 404, 409))
+	register(api, leads, "POST", "/imports/{id}/cancel", "Stop the import between two batches (rows written stay)", handleImportCancel(d), errs(403, 404, 409))
 	register(api, leads, "GET", "/leads/{id}", "Get a lead", handleLeadGet(d), errs(404))
 	register(api, leads, "PATCH", "/leads/{id}", "Edit contact fields, business domain or owner", handleLeadUpdate(d), errs(403, 404, 409, 413, 422))
 	register(api, leads, "PATCH", "/leads/{id}/messages", "Set the number of communications", handleLeadMessages(d), errs(404, 409, 413, 422))
@@ -90,6 +99,7 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 	describeWebhooks(api.OpenAPI())
 
 	describeNulls(api.OpenAPI())
+	describeUploadBody(api.OpenAPI())
 
 	// Anything else under the API is a problem document, not an HTML 404.
 	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

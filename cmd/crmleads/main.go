@@ -209,7 +209,7 @@ func serve(ctx context.Context, cfg config, st migratingStore, log *slog.Logger)
 		return fmt.Errorf("CRM_ADDR: %w", err)
 	}
 	engine, err := newEngine(st, jobs.Config{Logger: log, Webhooks: svc.Webhooks, Reminders: svc.Leads,
-		Calibrations: svc.Analyses, RefitInterval: cfg.RefitInterval, Batches: svc.Analyses,
+		Calibrations: svc.Analyses, RefitInterval: cfg.RefitInterval, Batches: svc.Analyses, Imports: svc.Imports,
 		JobTimeout: cfg.JobTimeout, RescueAfter: cfg.JobRescueAfter, Observer: ms})
 	if err != nil {
 		ln.Close()
