@@ -21,6 +21,11 @@ import (
 // config is the service's configuration, read from the environment and an
 // optional .env file in the working directory (the environment wins).
 type config struct {
+	// importSlice bounds one run of an import job (crm.Config.ImportSlice):
+	// set by `crmleads import` for a livelier progress bar, not from the
+	// environment.
+	importSlice time.Duration
+
 	Addr          string
 	MetricsAddr   string
 	DatabaseURL   string

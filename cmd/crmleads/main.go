@@ -52,6 +52,8 @@ const usage = `usage:
   crmleads user set-password --email E  set a user's password (read from stdin); works while the service runs
   crmleads demo seed --leads N [--seed S] [--force]   fill the database with demo data (docs/AI.md, "Demo data")
   crmleads batch status ID              the progress of a batch re-analysis (docs/AI.md, "Batch re-analysis")
+  crmleads import --as EMAIL [--owner EMAIL] [--source S] [--allow-duplicates] [--dry-run] FILE
+                                        import leads from a CSV file (- for stdin), progress on stderr (docs/IMPORT.md)
   crmleads healthcheck                  exit 0 when the local server is ready (for container health checks)
   crmleads version`
 
@@ -69,7 +71,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	if cmd == "healthcheck" {
 		return healthcheck(ctx, getenv)
 	}
-	if cmd != "serve" && cmd != "migrate" && cmd != "user" && cmd != "demo" && cmd != "batch" {
+	if cmd != "serve" && cmd != "migrate" && cmd != "user" && cmd != "demo" && cmd != "batch" && cmd != "import" {
 		return fmt.Errorf("unknown command %q\n%s", cmd, usage)
 	}
 	getenv, err := envWithDotenv(getenv)
@@ -108,6 +110,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			return fmt.Errorf("migrate: %w", err)
 		}
 		return batchCommand(ctx, args[2:], st, cfg, stdout)
+	case "import":
+		if err := st.Migrate(ctx, "up", io.Discard); err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+		return importCommand(ctx, args[2:], st, cfg, stdin, stdout, stderr)
 	}
 	return serve(ctx, cfg, st, log)
 }
@@ -163,6 +170,7 @@ func newService(cfg config, st crm.Store, ms ...*metrics.Set) (*crm.Services, er
 		MinScore: cfg.MinScore, Domains: cfg.Domains, RateLimit: cfg.RateLimit, AIDailyQuota: cfg.AIDailyQuota,
 		Batches: batcher, BatchPollInterval: cfg.BatchPollInterval, MonthlyBudgetUSD: cfg.MonthlyBudgetUSD,
 		Webhooks: crm.WebhookConfig{Sender: sender, AllowPrivate: cfg.WebhookAllowPrivate, Schedule: cfg.WebhookSchedule},
+		ImportSlice: cfg.importSlice,
 	}), nil
 }
 
