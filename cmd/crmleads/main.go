@@ -169,7 +169,7 @@ func newService(cfg config, st crm.Store, ms ...*metrics.Set) (*crm.Services, er
 	return crm.NewServices(crm.Config{Store: st, Scorer: scorer, Hasher: auth.Bcrypt{Cost: cfg.BcryptCost},
 		MinScore: cfg.MinScore, Domains: cfg.Domains, RateLimit: cfg.RateLimit, AIDailyQuota: cfg.AIDailyQuota,
 		Batches: batcher, BatchPollInterval: cfg.BatchPollInterval, MonthlyBudgetUSD: cfg.MonthlyBudgetUSD,
-		Webhooks: crm.WebhookConfig{Sender: sender, AllowPrivate: cfg.WebhookAllowPrivate, Schedule: cfg.WebhookSchedule},
+		Webhooks:    crm.WebhookConfig{Sender: sender, AllowPrivate: cfg.WebhookAllowPrivate, Schedule: cfg.WebhookSchedule},
 		ImportSlice: cfg.importSlice,
 	}), nil
 }
