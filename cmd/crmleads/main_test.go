@@ -54,7 +54,8 @@ type program struct {
 	base   string
 	cancel context.CancelFunc
 	done   chan error
-	log    *syncBuffer
+	log    *syncBuffer // stderr: the log
+	out    *syncBuffer // stdout
 }
 
 func start(t *testing.T, env map[string]string) *program {
@@ -65,9 +66,9 @@ func start(t *testing.T, env map[string]string) *program {
 		env["CRM_BCRYPT_COST"] = "4"
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	p := &program{base: "http://" + addr, cancel: cancel, done: make(chan error, 1), log: &syncBuffer{}}
+	p := &program{base: "http://" + addr, cancel: cancel, done: make(chan error, 1), log: &syncBuffer{}, out: &syncBuffer{}}
 	go func() {
-		p.done <- run(ctx, []string{"crmleads"}, func(k string) string { return env[k] }, strings.NewReader(""), io.Discard, p.log)
+		p.done <- run(ctx, []string{"crmleads"}, func(k string) string { return env[k] }, strings.NewReader(""), p.out, p.log)
 	}()
 	t.Cleanup(func() {
 		cancel()
