@@ -396,7 +396,7 @@ func (s *AnalysisService) landResult(ctx context.Context, b *AIBatch, it *AIBatc
 	} else {
 		sc := r.Score.Score
 		calibrated, _ = s.calibrated(ctx, c, sc)
-		rec.Score, rec.Recommendation, rec.Reason = &sc, r.Score.Recommendation, r.Score.Reason
+		rec.Score, rec.Recommendation, rec.Reason, rec.ReasonUK = &sc, r.Score.Recommendation, r.Score.Reason, r.Score.ReasonUK
 		rec.ScoreCalibrated, rec.Factors = calibrated, r.Score.Factors
 	}
 	return s.store.InTx(ctx, func(tx Tx) error {
@@ -437,7 +437,7 @@ func (s *AnalysisService) landResult(ctx context.Context, b *AIBatch, it *AIBatc
 		if r.Err != nil || l.Stage.CheckOpen() != nil {
 			return nil
 		}
-		l.AI = &LeadAnalysis{Score: r.Score.Score, Recommendation: r.Score.Recommendation, Reason: r.Score.Reason,
+		l.AI = &LeadAnalysis{Score: r.Score.Score, Recommendation: r.Score.Recommendation, Reason: r.Score.Reason, ReasonUK: r.Score.ReasonUK,
 			AnalyzedAt: now, Provider: c.Provider, Model: c.Model, PromptVersion: c.PromptVersion, Facts: it.Facts,
 			AnalysisID: rec.ID, ScoreCalibrated: calibrated, Factors: r.Score.Factors}
 		l.UpdatedAt = now

@@ -35,8 +35,11 @@ type Facts struct {
 type Score struct {
 	Score          float64
 	Recommendation Recommendation
-	Reason         string
-	Factors        []Factor
+	Reason         string // in English, as the original contract has it
+	// ReasonUK is the same reason in Ukrainian, for the app's other
+	// language; "" from a scorer (or a prompt version) that gives none.
+	ReasonUK string
+	Factors  []Factor
 }
 
 // Factor directions.
@@ -83,6 +86,7 @@ type LeadAnalysis struct {
 	Score          float64
 	Recommendation Recommendation
 	Reason         string
+	ReasonUK       string // "" for analyses made before it was asked for
 	AnalyzedAt     time.Time
 	Provider       string
 	Model          string
@@ -119,6 +123,7 @@ type AnalysisRecord struct {
 	Score          *float64
 	Recommendation Recommendation // "" on failure
 	Reason         string
+	ReasonUK       string // "" on failure, and before it was asked for
 	RawOutput      string
 	ErrorCode      string // "" on success
 	ErrorMessage   string

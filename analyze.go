@@ -61,9 +61,9 @@ func (s *AnalysisService) Analyze(ctx context.Context, id string) (*LeadAnalysis
 	// the calibrated score out rather than lose a paid-for answer: if the
 	// database is down, storing the answer fails below and says so.
 	calibrated, _ := s.calibrated(context.WithoutCancel(ctx), call, sc)
-	rec.Score, rec.Recommendation, rec.Reason = &sc, score.Recommendation, score.Reason
+	rec.Score, rec.Recommendation, rec.Reason, rec.ReasonUK = &sc, score.Recommendation, score.Reason, score.ReasonUK
 	rec.ScoreCalibrated, rec.Factors = calibrated, score.Factors
-	result := &LeadAnalysis{Score: score.Score, Recommendation: score.Recommendation, Reason: score.Reason,
+	result := &LeadAnalysis{Score: score.Score, Recommendation: score.Recommendation, Reason: score.Reason, ReasonUK: score.ReasonUK,
 		AnalyzedAt: now, Provider: call.Provider, Model: call.Model, PromptVersion: call.PromptVersion, Facts: facts,
 		AnalysisID: rec.ID, ScoreCalibrated: calibrated, Factors: score.Factors}
 	var closedErr error

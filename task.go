@@ -180,6 +180,27 @@ func (s *LeadService) changeTask(ctx context.Context, id string, change func(tx 
 	return out, nil
 }
 
+// Task returns a task the actor may see: one on a lead they may see.
+// Errors: ENOTFOUND (an unknown id, or a task out of sight, alike).
+func (s *LeadService) Task(ctx context.Context, id string) (*Task, error) {
+	a, err := actor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	id = NormalizeID(id)
+	if !ValidID(id) {
+		return nil, NotFound("task")
+	}
+	t, err := s.store.Task(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !a.CanSeeOwner(t.LeadOwnerID) {
+		return nil, NotFound("task")
+	}
+	return t, nil
+}
+
 // UpdateTask edits a task: title, due time, assignee, done or not. Moving
 // the due time schedules the reminder of the new one.
 // Errors: ENOTFOUND, EINVALID.

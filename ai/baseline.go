@@ -1,6 +1,7 @@
 package ai
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -39,13 +40,33 @@ func (Baseline) Score(ctx context.Context, f crm.Facts) (crm.Score, crm.Call, er
 	s := baselineScore(f)
 	s.Factors = Factors(f)
 	return s, crm.Call{Provider: ProviderBaseline, Model: BaselineModel, PromptVersion: BaselineModel,
-		RawOutput: fmt.Sprintf(`{"score":%v,"recommendation":%q,"reason":%q}`, s.Score, s.Recommendation, s.Reason),
+		RawOutput: fmt.Sprintf(`{"score":%v,"recommendation":%q,"reason":%q,"reason_uk":%q}`, s.Score, s.Recommendation, s.Reason, s.ReasonUK),
 		Latency:   time.Since(start)}, nil
+}
+
+// The baseline's words for the facts in Ukrainian, as the app's labels have
+// them; its reason is written in both of the app's languages.
+var (
+	ukStage  = map[crm.LeadStage]string{crm.LeadNew: "новий", crm.LeadContacted: "контакт встановлено", crm.LeadQualified: "кваліфікований", crm.LeadTransferred: "передано в продажі", crm.LeadLost: "втрачений"}
+	ukSource = map[crm.Source]string{crm.SourcePartner: "партнер", crm.SourceManual: "вручну", crm.SourceScanner: "сканер"}
+)
+
+// ukMessages writes "n повідомлень" with the noun in the form Ukrainian
+// gives n: 1 повідомлення, 2 повідомлення, 5 повідомлень, 21 повідомлення.
+func ukMessages(n int) string {
+	word := "повідомлень"
+	if n%100 < 11 || n%100 > 14 {
+		switch n % 10 {
+		case 1, 2, 3, 4:
+			word = "повідомлення"
+		}
+	}
+	return fmt.Sprintf("%d %s", n, word)
 }
 
 func baselineScore(f crm.Facts) crm.Score {
 	var score float64
-	var why []string
+	var why, whyUK []string
 	switch f.Stage {
 	case crm.LeadNew:
 		score += 0.10
@@ -55,6 +76,7 @@ func baselineScore(f crm.Facts) crm.Score {
 		score += 0.45
 	}
 	why = append(why, string(f.Stage)+" stage")
+	whyUK = append(whyUK, "етап «"+cmp.Or(ukStage[f.Stage], string(f.Stage))+"»")
 	switch f.Source {
 	case crm.SourcePartner:
 		score += 0.20
@@ -65,14 +87,18 @@ func baselineScore(f crm.Facts) crm.Score {
 	default:
 		why = append(why, string(f.Source)+" source")
 	}
+	whyUK = append(whyUK, "джерело «"+cmp.Or(ukSource[f.Source], string(f.Source))+"»")
 	if f.HasBusinessDomain {
 		score += 0.15
 		why = append(why, "known business domain")
+		whyUK = append(whyUK, "відомий бізнес-домен")
 	} else {
 		why = append(why, "no business domain")
+		whyUK = append(whyUK, "бізнес-домен невідомий")
 	}
 	score += 0.02 * float64(min(max(f.MessagesCount, 0), 10))
 	why = append(why, fmt.Sprintf("%d messages", max(f.MessagesCount, 0)))
+	whyUK = append(whyUK, ukMessages(max(f.MessagesCount, 0)))
 	if f.Stage == crm.LeadLost {
 		score = 0
 	}
@@ -86,5 +112,6 @@ func baselineScore(f crm.Facts) crm.Score {
 		rec = crm.RecommendTransfer
 	}
 	return crm.Score{Score: score, Recommendation: rec,
-		Reason: "Baseline rules (not AI): " + strings.Join(why, ", ") + "."}
+		Reason:   "Baseline rules (not AI): " + strings.Join(why, ", ") + ".",
+		ReasonUK: "Базові правила (не ШІ): " + strings.Join(whyUK, ", ") + "."}
 }

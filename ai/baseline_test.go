@@ -3,6 +3,7 @@ package ai_test
 import (
 	"context"
 	"reflect"
+	"strings"
 	"testing"
 	"unicode/utf8"
 
@@ -60,6 +61,37 @@ func TestBaselineRules(t *testing.T) {
 		s, _, _ := ai.Baseline{}.Score(context.Background(), tt.f)
 		if s.Score != tt.score || s.Recommendation != tt.rec {
 			t.Errorf("%+v: got %v %s, want %v %s", tt.f, s.Score, s.Recommendation, tt.score, tt.rec)
+		}
+	}
+}
+
+// TestBaselineReasonInBothLanguages: the baseline writes its own reason in
+// English and in Ukrainian, naming the same facts, with the noun after a
+// number in the form Ukrainian gives it.
+func TestBaselineReasonInBothLanguages(t *testing.T) {
+	for _, c := range []struct {
+		f      crm.Facts
+		en, uk string
+	}{
+		{crm.Facts{Source: crm.SourcePartner, Stage: crm.LeadQualified, MessagesCount: 4, HasBusinessDomain: true},
+			"Baseline rules (not AI): qualified stage, partner source, known business domain, 4 messages.",
+			"Базові правила (не ШІ): етап «кваліфікований», джерело «партнер», відомий бізнес-домен, 4 повідомлення."},
+		{crm.Facts{Source: crm.SourceScanner, Stage: crm.LeadContacted, MessagesCount: 11},
+			"Baseline rules (not AI): contacted stage, scanner source, no business domain, 11 messages.",
+			"Базові правила (не ШІ): етап «контакт встановлено», джерело «сканер», бізнес-домен невідомий, 11 повідомлень."},
+		{crm.Facts{Source: crm.SourceManual, Stage: crm.LeadNew, MessagesCount: 21},
+			"Baseline rules (not AI): new stage, manual source, no business domain, 21 messages.",
+			"Базові правила (не ШІ): етап «новий», джерело «вручну», бізнес-домен невідомий, 21 повідомлення."},
+	} {
+		s, call, err := ai.Baseline{}.Score(context.Background(), c.f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Reason != c.en || s.ReasonUK != c.uk {
+			t.Errorf("%+v: reasons\n%q\n%q\nwant\n%q\n%q", c.f, s.Reason, s.ReasonUK, c.en, c.uk)
+		}
+		if !strings.Contains(call.RawOutput, `"reason_uk":`) {
+			t.Errorf("raw output %s lacks reason_uk", call.RawOutput)
 		}
 	}
 }

@@ -21,12 +21,13 @@ import (
 	"github.com/crmleads/crm"
 )
 
-// maxTokens bounds the answer. A typical answer is about 50 tokens; 512 leaves
-// room for a reason of the full crm.MaxReasonLength while capping what a
-// runaway answer can cost (512 output tokens of the default model: $0.00026).
+// maxTokens bounds the answer. A typical answer is about 100 tokens (the
+// reason in English and in Ukrainian); 1024 leaves room for two reasons of the
+// full crm.MaxReasonLength while capping what a runaway answer can cost (1024
+// output tokens of the default model: $0.00051).
 // An answer cut at this bound ends with stop_reason "max_tokens" and is
 // rejected, never repaired.
-const maxTokens = 512
+const maxTokens = 1024
 
 // defaultRetryAfter is what a client is told to wait when the provider is
 // unavailable and said nothing about when to come back.
@@ -129,10 +130,10 @@ func (c *claude) params(user []byte) anthropic.MessageNewParams {
 		// Thinking is billed as output and a four-fact classification gains
 		// nothing from it; the default model would otherwise think adaptively.
 		Thinking: anthropic.ThinkingConfigParamUnion{OfDisabled: &anthropic.ThinkingConfigDisabledParam{}},
-		// The answer is JSON of answerSchema by construction. No temperature
+		// The answer is JSON of the prompt's answerSchema by construction. No temperature
 		// and no forced tool_choice: recent models refuse some of them, and
 		// structured output needs neither.
-		OutputConfig: anthropic.OutputConfigParam{Format: anthropic.JSONOutputFormatParam{Schema: answerSchema}},
+		OutputConfig: anthropic.OutputConfigParam{Format: anthropic.JSONOutputFormatParam{Schema: answerSchema(c.prompt.Bilingual)}},
 	}
 }
 
@@ -164,7 +165,7 @@ func (c *claude) judge(msg *anthropic.Message, f crm.Facts, call *crm.Call, pric
 	if msg.StopReason != anthropic.StopReasonEndTurn {
 		return crm.Score{}, badAnswer(fmt.Errorf("stop_reason %q", msg.StopReason))
 	}
-	s, err := parseAnswer(text.String())
+	s, err := parseAnswer(text.String(), c.prompt.Bilingual)
 	if err != nil {
 		return crm.Score{}, badAnswer(err)
 	}

@@ -27,6 +27,9 @@ var goodFacts = crm.Facts{Source: crm.SourcePartner, Stage: crm.LeadQualified, M
 
 // setup starts a fake and a Claude scorer pointed at it. Retries are fast
 // because every scripted error says retry-after-ms: 1.
+// latestPrompt is the default prompt version.
+func latestPrompt() string { vs := ai.PromptVersions(); return vs[len(vs)-1] }
+
 func setup(t *testing.T, cfg ai.Config) (*fakeclaude.Server, crm.Scorer) {
 	t.Helper()
 	fake := fakeclaude.New()
@@ -67,8 +70,13 @@ func TestClaudeSuccess(t *testing.T) {
 	if s.Score < 0.7 || s.Score > 1 || s.Recommendation != crm.RecommendTransfer || s.Reason == "" {
 		t.Errorf("score = %+v, want a high score recommending transfer_to_sales", s)
 	}
-	if call.Provider != "claude" || call.Model != ai.DefaultModel || call.PromptVersion != "v1" {
-		t.Errorf("call = %+v, want claude / %s / v1", call, ai.DefaultModel)
+	// The latest prompt asks for the reason in Ukrainian too; the fake
+	// answers both, as the real API does for the schema sent.
+	if !strings.HasPrefix(s.ReasonUK, "Лід на етапі") || s.ReasonUK == s.Reason {
+		t.Errorf("reason_uk = %q, want the fake's Ukrainian reason", s.ReasonUK)
+	}
+	if call.Provider != "claude" || call.Model != ai.DefaultModel || call.PromptVersion != latestPrompt() {
+		t.Errorf("call = %+v, want claude / %s / %s", call, ai.DefaultModel, latestPrompt())
 	}
 	if call.InputTokens <= 0 || call.OutputTokens <= 0 || call.Latency <= 0 {
 		t.Errorf("call = %+v, want tokens and latency", call)
@@ -119,6 +127,9 @@ func TestClaudeUnknownModelCostsZero(t *testing.T) {
 	}
 }
 
+// TestClaudeBadAnswers runs under v1, whose answer has one reason: each
+// answer is wrong in the one way its name says. TestClaudeBilingualAnswers
+// holds the later prompts' reason_uk to the same rules.
 func TestClaudeBadAnswers(t *testing.T) {
 	t.Parallel()
 	long := strings.Repeat("é", crm.MaxReasonLength+1)
@@ -151,7 +162,7 @@ func TestClaudeBadAnswers(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			fake, sc := setup(t, ai.Config{})
+			fake, sc := setup(t, ai.Config{PromptVersion: "v1"})
 			fake.Enqueue(resp)
 			s, call, err := sc.Score(context.Background(), goodFacts)
 			asError(t, err, crm.EBADGATEWAY, crm.CodeAIBadAnswer)
@@ -428,7 +439,7 @@ func TestClaudeSendsOnlyTheFourFacts(t *testing.T) {
 	}
 	var system []map[string]any
 	json.Unmarshal(req["system"], &system)
-	prompt, err := os.ReadFile("prompts/v1.md")
+	prompt, err := os.ReadFile("prompts/" + latestPrompt() + ".md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -475,7 +486,7 @@ func TestClaudeRequestShape(t *testing.T) {
 	}
 	f := body.OutputConfig.Format
 	props, _ := f.Schema["properties"].(map[string]any)
-	if f.Type != "json_schema" || f.Schema["type"] != "object" || f.Schema["additionalProperties"] != false || len(props) != 3 {
+	if f.Type != "json_schema" || f.Schema["type"] != "object" || f.Schema["additionalProperties"] != false || len(props) != 4 || props["reason_uk"] == nil {
 		t.Errorf("output_config.format = %+v, want the answer's JSON schema", f)
 	}
 	if rec, _ := props["recommendation"].(map[string]any); fmt.Sprint(rec["enum"]) != "[transfer_to_sales continue_nurturing mark_as_lost]" {
@@ -505,5 +516,59 @@ func TestClaudeConcurrent(t *testing.T) {
 	}
 	if n := len(fake.Requests()); n != 10 {
 		t.Errorf("%d requests, want 10 (8 calls, 2 retried)", n)
+	}
+}
+
+// TestClaudeBilingualAnswers: a prompt after v1 asks for reason_uk beside
+// reason (in the schema too), and its answer must carry both, each non-empty
+// and within crm.MaxReasonLength; v1 asks for one reason and refuses a second.
+func TestClaudeBilingualAnswers(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("є", crm.MaxReasonLength+1)
+	const head = `{"score":0.7,"recommendation":"continue_nurturing","reason":"Some reason."`
+	for name, c := range map[string]struct {
+		version, text string
+		ok            bool
+	}{
+		"both":                  {"", head + `,"reason_uk":"  Якась причина. "}`, true},
+		"no reason_uk":          {"", head + `}`, false},
+		"empty reason_uk":       {"", head + `,"reason_uk":" "}`, false},
+		"null reason_uk":        {"", head + `,"reason_uk":null}`, false},
+		"overlong reason_uk":    {"", head + `,"reason_uk":"` + long + `"}`, false},
+		"v1, one reason":        {"v1", head + `}`, true},
+		"v1, reason_uk as well": {"v1", head + `,"reason_uk":"Якась причина."}`, false},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			fake, sc := setup(t, ai.Config{PromptVersion: c.version})
+			fake.Enqueue(fakeclaude.Text(c.text))
+			s, _, err := sc.Score(context.Background(), goodFacts)
+			if !c.ok {
+				asError(t, err, crm.EBADGATEWAY, crm.CodeAIBadAnswer)
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := "Якась причина."
+			if c.version == "v1" {
+				want = ""
+			}
+			if s.Reason != "Some reason." || s.ReasonUK != want {
+				t.Errorf("reasons = %q, %q; want %q, %q", s.Reason, s.ReasonUK, "Some reason.", want)
+			}
+			var body struct {
+				OutputConfig struct {
+					Format struct{ Schema map[string]any }
+				} `json:"output_config"`
+			}
+			if err := fake.Requests()[0].JSON(&body); err != nil {
+				t.Fatal(err)
+			}
+			props, _ := body.OutputConfig.Format.Schema["properties"].(map[string]any)
+			if _, asked := props["reason_uk"]; asked != (c.version == "") {
+				t.Errorf("prompt %q: reason_uk in the schema is %v", c.version, asked)
+			}
+		})
 	}
 }

@@ -21,6 +21,9 @@ var promptFiles embed.FS
 type prompt struct {
 	Version string
 	System  string
+	// Bilingual: the prompt asks for the reason in Ukrainian too
+	// (reason_uk), every version after v1.
+	Bilingual bool
 }
 
 // PromptVersions returns the embedded prompt versions, oldest first; the last
@@ -62,5 +65,5 @@ func loadPrompt(version string) (prompt, error) {
 	if err != nil {
 		return prompt{}, fmt.Errorf("ai: read prompt %s: %w", version, err)
 	}
-	return prompt{Version: version, System: strings.TrimSpace(string(b))}, nil
+	return prompt{Version: version, System: strings.TrimSpace(string(b)), Bilingual: version != "v1"}, nil
 }

@@ -13,22 +13,35 @@ import (
 	"github.com/crmleads/crm"
 )
 
-// answerKeys are the only keys an answer may have, all required.
-var answerKeys = []string{"score", "recommendation", "reason"}
+// answerKeys are the only keys an answer may have, all required: v1's
+// prompt asks for the reason in English only, later ones for the same reason
+// in Ukrainian too (reason_uk), which the app shows on Ukrainian pages.
+func answerKeys(bilingual bool) []string {
+	if bilingual {
+		return []string{"score", "recommendation", "reason", "reason_uk"}
+	}
+	return []string{"score", "recommendation", "reason"}
+}
 
 // answerSchema is sent as output_config.format so that the model's answer is
 // JSON of this shape by construction. It uses only the keywords structured
 // outputs support: numeric ranges and string lengths are not among them, so
 // the prompt states them and parseAnswer enforces them.
-var answerSchema = map[string]any{
-	"type": "object",
-	"properties": map[string]any{
+func answerSchema(bilingual bool) map[string]any {
+	props := map[string]any{
 		"score":          map[string]any{"type": "number"},
 		"recommendation": map[string]any{"type": "string", "enum": []string{string(crm.RecommendTransfer), string(crm.RecommendNurture), string(crm.RecommendLost)}},
 		"reason":         map[string]any{"type": "string"},
-	},
-	"required":             answerKeys,
-	"additionalProperties": false,
+	}
+	if bilingual {
+		props["reason_uk"] = map[string]any{"type": "string"}
+	}
+	return map[string]any{
+		"type":                 "object",
+		"properties":           props,
+		"required":             answerKeys(bilingual),
+		"additionalProperties": false,
+	}
 }
 
 // parseAnswer validates the model's text strictly. Structured outputs make a
@@ -36,7 +49,10 @@ var answerSchema = map[string]any{
 // truncated reply), and a score stored on a lead decides a transfer, so
 // anything but exactly the expected object is rejected; there is no repair
 // and no fallback score.
-func parseAnswer(text string) (crm.Score, error) {
+// A bilingual answer (the prompt asked for reason_uk) must carry both
+// reasons, each held to the same rules.
+func parseAnswer(text string, bilingual bool) (crm.Score, error) {
+	keys := answerKeys(bilingual)
 	dec := json.NewDecoder(strings.NewReader(text))
 	dec.UseNumber()
 	var obj map[string]json.RawMessage
@@ -53,11 +69,11 @@ func parseAnswer(text string) (crm.Score, error) {
 		return crm.Score{}, err
 	}
 	for k := range obj {
-		if !slices.Contains(answerKeys, k) {
+		if !slices.Contains(keys, k) {
 			return crm.Score{}, fmt.Errorf("the answer has an unexpected key %q", k)
 		}
 	}
-	for _, k := range answerKeys {
+	for _, k := range keys {
 		if _, ok := obj[k]; !ok {
 			return crm.Score{}, fmt.Errorf("the answer lacks %q", k)
 		}
@@ -77,7 +93,7 @@ func parseAnswer(text string) (crm.Score, error) {
 		return crm.Score{}, fmt.Errorf("score %v is outside [0, 1]", s.Score)
 	}
 
-	var rec, reason string
+	var rec string
 	if err := unmarshalString(obj["recommendation"], &rec); err != nil {
 		return crm.Score{}, fmt.Errorf("recommendation: %w", err)
 	}
@@ -85,17 +101,33 @@ func parseAnswer(text string) (crm.Score, error) {
 	if !s.Recommendation.Valid() {
 		return crm.Score{}, fmt.Errorf("recommendation %q is not one of %v", rec, crm.Recommendations)
 	}
-	if err := unmarshalString(obj["reason"], &reason); err != nil {
-		return crm.Score{}, fmt.Errorf("reason: %w", err)
+	var err error
+	if s.Reason, err = parseReason(obj, "reason"); err != nil {
+		return crm.Score{}, err
 	}
-	s.Reason = strings.TrimSpace(reason)
-	if s.Reason == "" {
-		return crm.Score{}, fmt.Errorf("reason is empty")
-	}
-	if n := utf8.RuneCountInString(s.Reason); n > crm.MaxReasonLength {
-		return crm.Score{}, fmt.Errorf("reason has %d characters, more than %d", n, crm.MaxReasonLength)
+	if bilingual {
+		if s.ReasonUK, err = parseReason(obj, "reason_uk"); err != nil {
+			return crm.Score{}, err
+		}
 	}
 	return s, nil
+}
+
+// parseReason reads a reason: a non-empty string of at most
+// crm.MaxReasonLength characters, trimmed.
+func parseReason(obj map[string]json.RawMessage, key string) (string, error) {
+	var reason string
+	if err := unmarshalString(obj[key], &reason); err != nil {
+		return "", fmt.Errorf("%s: %w", key, err)
+	}
+	reason = strings.TrimSpace(reason)
+	if reason == "" {
+		return "", fmt.Errorf("%s is empty", key)
+	}
+	if n := utf8.RuneCountInString(reason); n > crm.MaxReasonLength {
+		return "", fmt.Errorf("%s has %d characters, more than %d", key, n, crm.MaxReasonLength)
+	}
+	return reason, nil
 }
 
 // unmarshalString accepts only a JSON string: json.Unmarshal would turn null

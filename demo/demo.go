@@ -109,8 +109,8 @@ func Generate(cfg Config, emit func(*crm.Bulk) error) (Summary, error) {
 			sc := s.Score
 			rec = &crm.AnalysisRecord{ID: crm.NewID(), LeadID: l.ID, ActorID: l.OwnerID, Facts: f, Provider: call.Provider,
 				Model: call.Model, PromptVersion: call.PromptVersion, Score: &sc, Recommendation: s.Recommendation,
-				Reason: s.Reason, RawOutput: call.RawOutput, Factors: s.Factors, CreatedAt: analyzed}
-			l.AI = &crm.LeadAnalysis{Score: sc, Recommendation: s.Recommendation, Reason: s.Reason, AnalyzedAt: analyzed,
+				Reason: s.Reason, ReasonUK: s.ReasonUK, RawOutput: call.RawOutput, Factors: s.Factors, CreatedAt: analyzed}
+			l.AI = &crm.LeadAnalysis{Score: sc, Recommendation: s.Recommendation, Reason: s.Reason, ReasonUK: s.ReasonUK, AnalyzedAt: analyzed,
 				Provider: call.Provider, Model: call.Model, PromptVersion: call.PromptVersion, Facts: f,
 				AnalysisID: rec.ID, Factors: s.Factors}
 			l.UpdatedAt = analyzed

@@ -31,7 +31,7 @@ func (db *DB) BulkLoad(ctx context.Context, b *crm.Bulk) error {
 				a.Facts.MessagesCount, a.Facts.HasBusinessDomain, a.Provider, a.Model, a.PromptVersion, a.Score,
 				string(a.Recommendation), a.Reason, a.RawOutput, a.ErrorCode, a.ErrorMessage, a.InputTokens,
 				a.OutputTokens, a.LatencyMS, a.CostUSD, a.CreatedAt, a.ScoreCalibrated, pgsql.FactorsJSON(a.Factors),
-				nullID(a.BatchID)}
+				nullID(a.BatchID), nullID(a.ReasonUK)}
 		}
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"analyses"}, splitCols(analysisCols), pgx.CopyFromRows(aRows)); err != nil {
 			return classify("copy analyses", err, "")

@@ -351,18 +351,18 @@ func (db *DB) Events(ctx context.Context, f crm.EventFilter) ([]*crm.Event, erro
 
 const analysisCols = `id, lead_id, actor_id, source, stage, messages_count, has_business_domain, provider, model,
 	prompt_version, score, recommendation, reason, raw_output, error_code, error_message, input_tokens,
-	output_tokens, latency_ms, cost_usd, created_at, score_calibrated, factors, batch_id`
+	output_tokens, latency_ms, cost_usd, created_at, score_calibrated, factors, batch_id, reason_uk`
 
 func (t *tx) InsertAnalysis(ctx context.Context, a *crm.AnalysisRecord) error {
 	if err := checkIDs("lead_id", a.ID, a.LeadID, a.ActorID, a.BatchID); err != nil {
 		return err
 	}
 	t.write("insert analysis", "", `INSERT INTO analyses (`+analysisCols+`) VALUES
-		($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)`,
+		($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)`,
 		a.ID, a.LeadID, nullID(a.ActorID), string(a.Facts.Source), string(a.Facts.Stage), a.Facts.MessagesCount,
 		a.Facts.HasBusinessDomain, a.Provider, a.Model, a.PromptVersion, a.Score, string(a.Recommendation),
 		a.Reason, a.RawOutput, a.ErrorCode, a.ErrorMessage, a.InputTokens, a.OutputTokens, a.LatencyMS,
-		a.CostUSD, a.CreatedAt, a.ScoreCalibrated, pgsql.FactorsJSON(a.Factors), nullID(a.BatchID))
+		a.CostUSD, a.CreatedAt, a.ScoreCalibrated, pgsql.FactorsJSON(a.Factors), nullID(a.BatchID), nullID(a.ReasonUK))
 	return nil
 }
 
@@ -377,14 +377,14 @@ func (db *DB) Analyses(ctx context.Context, leadID string, n int) ([]*crm.Analys
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*crm.AnalysisRecord, error) {
 		var a crm.AnalysisRecord
-		var actor, batch *string
+		var actor, batch, uk *string
 		if err := r.Scan(&a.ID, &a.LeadID, &actor, &a.Facts.Source, &a.Facts.Stage, &a.Facts.MessagesCount,
 			&a.Facts.HasBusinessDomain, &a.Provider, &a.Model, &a.PromptVersion, &a.Score, &a.Recommendation,
 			&a.Reason, &a.RawOutput, &a.ErrorCode, &a.ErrorMessage, &a.InputTokens, &a.OutputTokens,
-			&a.LatencyMS, &a.CostUSD, &a.CreatedAt, &a.ScoreCalibrated, &a.Factors, &batch); err != nil {
+			&a.LatencyMS, &a.CostUSD, &a.CreatedAt, &a.ScoreCalibrated, &a.Factors, &batch, &uk); err != nil {
 			return nil, err
 		}
-		a.ActorID, a.BatchID = str(actor), str(batch)
+		a.ActorID, a.BatchID, a.ReasonUK = str(actor), str(batch), str(uk)
 		a.CreatedAt = a.CreatedAt.UTC()
 		return &a, nil
 	})

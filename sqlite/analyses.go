@@ -9,10 +9,10 @@ import (
 
 const analysisCols = `id, lead_id, actor_id, source, stage, messages_count, has_business_domain, provider, model,
 	prompt_version, score, recommendation, reason, raw_output, error_code, error_message, input_tokens, output_tokens,
-	latency_ms, cost_usd, created_at, score_calibrated, factors, batch_id`
+	latency_ms, cost_usd, created_at, score_calibrated, factors, batch_id, reason_uk`
 
 const (
-	qAnalysisIns = `INSERT INTO analyses (` + analysisCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	qAnalysisIns = `INSERT INTO analyses (` + analysisCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	qAnalyses    = `SELECT ` + analysisCols + ` FROM analyses WHERE lead_id = ? ORDER BY id DESC LIMIT ?`
 )
 
@@ -31,11 +31,12 @@ func scanAnalysis(r scanner) (*crm.AnalysisRecord, error) {
 		calib   sql.NullFloat64
 		factors sql.NullString
 		batch   sql.NullString
+		uk      sql.NullString
 	)
 	err := r.Scan(&a.ID, &a.LeadID, &actor, &a.Facts.Source, &a.Facts.Stage, &a.Facts.MessagesCount, &hasDom,
 		&a.Provider, &a.Model, &a.PromptVersion, &score, &a.Recommendation, &a.Reason, &a.RawOutput,
 		&a.ErrorCode, &a.ErrorMessage, &a.InputTokens, &a.OutputTokens, &a.LatencyMS, &a.CostUSD, &created,
-		&calib, &factors, &batch)
+		&calib, &factors, &batch, &uk)
 	if err != nil {
 		return nil, err
 	}
@@ -50,7 +51,7 @@ func scanAnalysis(r scanner) (*crm.AnalysisRecord, error) {
 	if calib.Valid {
 		a.ScoreCalibrated = &calib.Float64
 	}
-	a.BatchID = batch.String
+	a.BatchID, a.ReasonUK = batch.String, uk.String
 	if a.Factors, err = parseFactors(factors); err != nil {
 		return nil, err
 	}
@@ -67,5 +68,5 @@ func (t *tx) InsertAnalysis(ctx context.Context, a *crm.AnalysisRecord) error {
 		a.ID, a.LeadID, nullStr(a.ActorID), string(a.Facts.Source), string(a.Facts.Stage), a.Facts.MessagesCount,
 		boolInt(a.Facts.HasBusinessDomain), a.Provider, a.Model, a.PromptVersion, score, string(a.Recommendation),
 		a.Reason, a.RawOutput, a.ErrorCode, a.ErrorMessage, a.InputTokens, a.OutputTokens, a.LatencyMS, a.CostUSD,
-		fmtTime(a.CreatedAt), nullFloat(a.ScoreCalibrated), factorsText(a.Factors), nullStr(a.BatchID)))
+		fmtTime(a.CreatedAt), nullFloat(a.ScoreCalibrated), factorsText(a.Factors), nullStr(a.BatchID), nullStr(a.ReasonUK)))
 }

@@ -27,6 +27,37 @@ func (g *gateScorer) Score(ctx context.Context, _ crm.Facts) (crm.Score, crm.Cal
 }
 
 var aiCapTests = []test{
+	{"ReasonInBothLanguages", func(t *testing.T, b *bundle) {
+		// The reason in Ukrainian is kept beside the English one, on the lead
+		// and in the log; an analysis without one (as every analysis made
+		// before it was asked for) reads back with none.
+		ctx := as(b.mgr)
+		l := b.leadAt(t, crm.LeadContacted)
+		b.scorer.mu.Lock()
+		b.scorer.score = crm.Score{Score: 0.55, Recommendation: crm.RecommendNurture, Reason: "Keep going.", ReasonUK: "Працюйте далі."}
+		b.scorer.mu.Unlock()
+		_, err := b.svc.Analyses.Analyze(ctx, l.ID)
+		must(t, err)
+		if a := b.lead(t, l.ID).AI; a == nil || a.Reason != "Keep going." || a.ReasonUK != "Працюйте далі." {
+			t.Fatalf("lead's analysis = %+v, want both reasons", a)
+		}
+		rows, err := b.st.Analyses(context.Background(), l.ID, 10)
+		must(t, err)
+		if len(rows) != 1 || rows[0].Reason != "Keep going." || rows[0].ReasonUK != "Працюйте далі." {
+			t.Fatalf("log = %+v, want one row with both reasons", rows)
+		}
+		b.scorer.Set(0.5, crm.RecommendNurture, "English only.")
+		_, err = b.svc.Analyses.Analyze(ctx, l.ID)
+		must(t, err)
+		if a := b.lead(t, l.ID).AI; a == nil || a.Reason != "English only." || a.ReasonUK != "" {
+			t.Fatalf("lead's analysis = %+v, want the English reason alone", a)
+		}
+		rows, err = b.st.Analyses(context.Background(), l.ID, 10)
+		must(t, err)
+		if len(rows) != 2 || rows[0].ReasonUK != "" {
+			t.Fatalf("log = %+v, want the newest row without a Ukrainian reason", rows)
+		}
+	}},
 	{"BurstBeyondCapIsUnavailable", func(t *testing.T, b *bundle) {
 		// One slot: while one analysis is in flight, another waits its queue
 		// time and is then refused with 503-style EUNAVAILABLE and a

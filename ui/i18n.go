@@ -172,3 +172,46 @@ func fromAcceptLanguage(h string) string {
 	}
 	return best
 }
+
+// Date and time fields. A browser draws <input type=datetime-local> in its
+// own locale, not the page's lang: a Ukrainian page in an English browser
+// would show mm/dd/yyyy. So a Ukrainian form types the time as text in the
+// Ukrainian way, дд.мм.рррр гг:хх, which the server reads back; an English
+// form keeps the browser's datetime-local field. Either form's value is read
+// by ReadDateTime, so a form posted in one language and read in the other
+// still works. Times are UTC, as every page shows them (Locale.Date).
+const (
+	formTime   = "2006-01-02T15:04" // datetime-local
+	ukFormTime = "02.01.2006 15:04" // what a Ukrainian form shows
+)
+
+// TextDateTime reports whether the locale's forms type times as text.
+func (l *Locale) TextDateTime() bool { return l.Lang == "uk" }
+
+// DateTimeValue is t as the locale's time field shows it.
+func (l *Locale) DateTimeValue(t time.Time) string {
+	if l.TextDateTime() {
+		return t.UTC().Format(ukFormTime)
+	}
+	return t.UTC().Format(formTime)
+}
+
+// DateTimePattern is the pattern attribute of a text time field: the day and
+// month of one or two digits, seconds optional.
+const DateTimePattern = `\d{1,2}\.\d{1,2}\.\d{4} \d{1,2}:\d{2}(:\d{2})?`
+
+// ReadDateTime reads a time typed in a form: дд.мм.рррр гг:хх (seconds
+// optional), a datetime-local value, or RFC 3339. It reports false for an
+// empty or unreadable value, and for a date that does not exist (31.02).
+func ReadDateTime(s string) (time.Time, bool) {
+	s = strings.Join(strings.Fields(s), " ")
+	for _, layout := range []string{"2.1.2006 15:04", "2.1.2006 15:04:05", formTime, formTime + ":05"} {
+		if t, err := time.ParseInLocation(layout, s, time.UTC); err == nil {
+			return t, true
+		}
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, true
+	}
+	return time.Time{}, false
+}

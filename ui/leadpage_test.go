@@ -2,11 +2,13 @@ package ui_test
 
 import (
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/crmleads/crm"
+	"github.com/crmleads/crm/ai/fakeclaude"
 )
 
 // TestLeadPageAIBeforeTransfer: the AI's opinion is read before the transfer
@@ -103,5 +105,75 @@ func TestSaleProgress(t *testing.T) {
 	p := c.get("/app/leads/" + sale.LeadID)
 	if !strings.Contains(p.body, `<li class="current" aria-current="step">`) {
 		t.Error("the lead page's pipeline does not mark the current stage")
+	}
+}
+
+// TestAIReasonInThePageLanguage: the fake Messages API answers the reason in
+// English and in Ukrainian (the latest prompt asks for both); the lead page
+// shows the one of its language. An analysis with one reason only (made
+// before the Ukrainian one was asked for) shows it in either language, marked
+// with its own. The AI's text is untrusted: it is escaped, never markup.
+func TestAIReasonInThePageLanguage(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	actx := as(b.alice)
+	l, err := b.svc.Leads.CreateLead(actx, crm.LeadInput{Source: crm.SourcePartner, BusinessDomain: "first", MessagesCount: 4, Name: "Olha"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := b.client(t)
+	c.login(b.alice.Email)
+	path := "/app/leads/" + l.ID
+	if p := c.post(path+"/analyze", url.Values{}); p.status != http.StatusSeeOther {
+		t.Fatalf("analyze: %d", p.status)
+	}
+	reason := func(lang string) string {
+		t.Helper()
+		c.lang = lang
+		p := c.get(path)
+		checkPage(t, p, http.StatusOK)
+		i := strings.Index(p.body, `id="analysis-reason"`)
+		if i < 0 {
+			t.Fatal("no reason on the page")
+		}
+		return p.body[i : i+strings.Index(p.body[i:], "</dd>")]
+	}
+	if got := reason("en"); !strings.Contains(got, `>A new lead from partner with 4 messages`) {
+		t.Errorf("English page: %s", got)
+	}
+	if got := reason("uk"); !strings.Contains(got, `>Лід на етапі new із джерела partner, повідомлень: 4, бізнес-домен відомий.`) {
+		t.Errorf("Ukrainian page: %s", got)
+	}
+
+	// An analysis from before: the English reason alone, in either page.
+	err = b.db.InTx(t.Context(), func(tx crm.Tx) error {
+		old, err := tx.LockLead(t.Context(), l.ID)
+		if err != nil {
+			return err
+		}
+		old.AI.ReasonUK = ""
+		return tx.UpdateLead(t.Context(), old)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := reason("uk"); !strings.Contains(got, `id="analysis-reason" lang="en">A new lead from partner`) {
+		t.Errorf("Ukrainian page, an English-only analysis: %s", got)
+	}
+
+	// Hostile text from the AI, in both languages.
+	b.fake.Enqueue(fakeclaude.Text(`{"score":0.4,"recommendation":"continue_nurturing",` +
+		`"reason":"<script>alert(1)</script>","reason_uk":"<img src=x onerror=alert(2)>"}`))
+	if p := c.post(path+"/analyze", url.Values{}); p.status != http.StatusSeeOther {
+		t.Fatalf("analyze: %d", p.status)
+	}
+	for lang, want := range map[string]string{"en": "&lt;script&gt;alert(1)&lt;/script&gt;", "uk": "&lt;img src=x onerror=alert(2)&gt;"} {
+		got := reason(lang)
+		if !strings.Contains(got, want) {
+			t.Errorf("%s page: the reason is not escaped: %s", lang, got)
+		}
+		if p := c.get(path); strings.Contains(p.body, "<script>alert") || strings.Contains(p.body, "<img src=x") {
+			t.Errorf("%s page carries the AI's markup", lang)
+		}
 	}
 }

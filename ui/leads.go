@@ -397,6 +397,19 @@ type analysisView struct {
 	*crm.LeadAnalysis
 	Band  string // low | medium | high
 	Stale bool
+	// The reason in the page's language where the analysis has it, else in
+	// the other; ReasonLang says which, for the lang attribute.
+	ReasonText, ReasonLang string
+}
+
+// reasonIn picks the AI's reason for a page in lang: the Ukrainian one on a
+// Ukrainian page, the English one otherwise, each falling back to the other
+// (an analysis made before reason_uk was asked for has English only).
+func reasonIn(lang, en, uk string) (text, textLang string) {
+	if lang == "uk" && uk != "" || en == "" {
+		return uk, "uk"
+	}
+	return en, "en"
 }
 
 type eventView struct {
@@ -427,8 +440,11 @@ type leadPageData struct {
 	ActivityKinds []crm.ActivityKind
 	Timeline      []timelineItem
 	Tasks         []taskView
-	TaskDue       time.Time // the new-task form's default: an hour from now
-	Currency      string    // the default currency of a transfer's value
+	// The new-task form: its default due time (an hour from now) as the
+	// page's language writes it, or what was typed when it came back invalid.
+	TaskForm   taskForm
+	TaskErrors map[string]string
+	Currency   string // the default currency of a transfer's value
 }
 
 // activityView is one line of the conversation on the lead page.
@@ -494,6 +510,17 @@ func (a *App) leadPage(w http.ResponseWriter, r *http.Request, v *view) {
 
 // showLead renders the lead page; form and errs are set when an edit came back invalid.
 func (a *App) showLead(w http.ResponseWriter, r *http.Request, v *view, form *leadForm, errs map[string]string, status int) {
+	a.showLeadWith(w, r, v, status, func(d *leadPageData) {
+		if form != nil {
+			d.Form = *form
+		}
+		d.Errors = errs
+	})
+}
+
+// showLeadWith renders the lead page, letting typed set what a form that
+// came back invalid shows.
+func (a *App) showLeadWith(w http.ResponseWriter, r *http.Request, v *view, status int, typed func(d *leadPageData)) {
 	ctx, id, svc := r.Context(), r.PathValue("id"), a.deps.Services
 	l, err := svc.Leads.Lead(ctx, id)
 	if err != nil {
@@ -516,21 +543,18 @@ func (a *App) showLead(w http.ResponseWriter, r *http.Request, v *view, form *le
 		return
 	}
 	people := a.people(r, v)
-	d := leadPageData{Lead: l, Owner: ownerName(v, people, l.OwnerID), Errors: errs, Domains: withCurrent(a.domains(r), l.BusinessDomain),
+	d := leadPageData{Lead: l, Owner: ownerName(v, people, l.OwnerID), Domains: withCurrent(a.domains(r), l.BusinessDomain),
 		Next: l.Stage.NextStages(), Blockers: blockers, Analyses: analyses, MinScore: svc.Leads.MinScore(),
 		Final: l.Stage.Final()}
 	d.CanMove = len(d.Next) > 0
 	if v.User.Role.SeesAll() {
 		d.Owners = ownerOptions(v, people, l.OwnerID, false)
 	}
-	if form != nil {
-		d.Form = *form
-	} else {
-		d.Form = leadForm{Name: l.Name, Email: l.Email, Phone: l.Phone, Company: l.Company, Note: l.Note,
-			BusinessDomain: l.BusinessDomain, MessagesCount: strconv.Itoa(l.MessagesCount)}
-	}
+	d.Form = leadForm{Name: l.Name, Email: l.Email, Phone: l.Phone, Company: l.Company, Note: l.Note,
+		BusinessDomain: l.BusinessDomain, MessagesCount: strconv.Itoa(l.MessagesCount)}
 	if l.AI != nil {
 		d.Analysis = &analysisView{LeadAnalysis: l.AI, Band: band(l.AI.Score, d.MinScore), Stale: l.AnalysisStale()}
+		d.Analysis.ReasonText, d.Analysis.ReasonLang = reasonIn(v.L.Lang, l.AI.Reason, l.AI.ReasonUK)
 	}
 	if l.Stage == crm.LeadTransferred {
 		if s, err := svc.Leads.LeadSale(ctx, id); err == nil {
@@ -569,8 +593,9 @@ func (a *App) showLead(w http.ResponseWriter, r *http.Request, v *view, form *le
 		return
 	}
 	d.Tasks = leadTasks(v, people, tasks)
-	d.TaskDue = time.Now().Add(time.Hour).Truncate(time.Minute)
+	d.TaskForm.Due = v.L.DateTimeValue(time.Now().Add(time.Hour).Truncate(time.Minute))
 	d.Currency, _ = svc.Leads.DefaultCurrency(ctx)
+	typed(&d)
 	v.Title, v.Nav, v.Data = leadTitle(l), "leads", d
 	a.render(w, r, v, "lead", status)
 }

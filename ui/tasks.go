@@ -3,15 +3,10 @@ package ui
 import (
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/crmleads/crm"
 )
-
-// Times typed in forms are the app's times: UTC, as every page shows them
-// (Locale.Date). A datetime-local field has no zone.
-const formTime = "2006-01-02T15:04"
 
 // navCounts are the figures in the navigation of every signed-in page.
 type navCounts struct {
@@ -79,27 +74,29 @@ func (a *App) tasksPage(w http.ResponseWriter, r *http.Request, v *view) {
 	a.render(w, r, v, "tasks", http.StatusOK)
 }
 
-// parseDue reads a due time from a form: a datetime-local value (UTC), or
-// RFC 3339. It returns the zero time for an empty or unreadable value, which
-// the service refuses as a missing due time.
-func parseDue(s string) time.Time {
-	s = strings.TrimSpace(s)
-	for _, layout := range []string{formTime, formTime + ":05"} {
-		if t, err := time.ParseInLocation(layout, s, time.UTC); err == nil {
-			return t
-		}
-	}
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t
-	}
-	return time.Time{}
-}
-
-// leadTaskCreate adds a task to the lead from its page.
+// leadTaskCreate adds a task to the lead from its page. A due time that
+// cannot be read, or a task the service refuses, brings the lead page back
+// with the form as typed and the message next to its field; nothing is
+// written.
 func (a *App) leadTaskCreate(w http.ResponseWriter, r *http.Request, v *view) {
-	in := crm.TaskInput{Title: r.PostFormValue("title"), DueAt: parseDue(r.PostFormValue("due_at")),
-		AssigneeID: r.PostFormValue("assignee_id")}
-	_, err := a.deps.Leads.CreateTask(r.Context(), r.PathValue("id"), in)
+	f := taskForm{Title: r.PostFormValue("title"), Due: r.PostFormValue("due_at")}
+	errs := map[string]string{}
+	due, readable := ReadDateTime(f.Due)
+	var err error
+	if readable {
+		in := crm.TaskInput{Title: f.Title, DueAt: due, AssigneeID: r.PostFormValue("assignee_id")}
+		_, err = a.deps.Leads.CreateTask(r.Context(), r.PathValue("id"), in)
+		errs, _ = fieldErrors(v.L, err)
+	} else {
+		errs["due_at"] = v.L.T("fe.bad_datetime")
+	}
+	if len(errs) > 0 {
+		v.Flash = bad(v.L.T("error.form"))
+		a.showLeadWith(w, r, v, http.StatusUnprocessableEntity, func(d *leadPageData) {
+			d.TaskForm, d.TaskErrors = f, errs
+		})
+		return
+	}
 	a.afterLeadAction(w, r, v, err, v.L.T("flash.task_added"))
 }
 
@@ -112,10 +109,7 @@ func (a *App) taskDone(w http.ResponseWriter, r *http.Request, v *view) {
 		a.fail(w, r, v, err)
 		return
 	}
-	back := r.PostFormValue("next")
-	if !localPath(back) {
-		back = "/app/tasks"
-	}
+	back := backTo(r.PostFormValue("next"))
 	if err != nil {
 		a.redirect(w, r, back, bad(a.explain(v.L, err)))
 		return
@@ -214,4 +208,108 @@ func leadTasks(v *view, people map[string]*crm.User, tasks []*crm.Task) []taskVi
 		}
 	}
 	return append(open, done...)
+}
+
+// taskForm is what a task's form shows: as stored, or as typed when it came
+// back invalid.
+type taskForm struct {
+	Title, Due, AssigneeID string
+}
+
+type taskEditData struct {
+	Task      *crm.Task
+	Lead      string // the lead's label
+	Next      string // where to go back to: the lead page or My tasks
+	Form      taskForm
+	Errors    map[string]string
+	Assignees []option
+}
+
+// backTo is the page a task's form goes back to: next when it is a path of
+// the app, else My tasks.
+func backTo(next string) string {
+	if !localPath(next) {
+		return "/app/tasks"
+	}
+	return next
+}
+
+// taskEditPage is the form that edits a task's title, due time and assignee
+// (the service's PATCH /tasks/{id}); another manager's task is the 404 page.
+func (a *App) taskEditPage(w http.ResponseWriter, r *http.Request, v *view) {
+	a.showTaskEdit(w, r, v, nil, nil, http.StatusOK)
+}
+
+func (a *App) showTaskEdit(w http.ResponseWriter, r *http.Request, v *view, typed *taskForm, errs map[string]string, status int) {
+	t, err := a.deps.Leads.Task(r.Context(), r.PathValue("id"))
+	if err != nil {
+		a.fail(w, r, v, err)
+		return
+	}
+	d := taskEditData{Task: t, Lead: t.LeadName, Next: backTo(r.FormValue("next")), Errors: errs,
+		Form: taskForm{Title: t.Title, Due: v.L.DateTimeValue(t.DueAt), AssigneeID: t.AssigneeID}}
+	if typed != nil {
+		d.Form = *typed
+	}
+	// Who may be assigned: the lead's owner, senior managers and admins,
+	// active (the service checks it again); a manager sees only himself.
+	d.Assignees = userOptions(a.people(r, v), d.Form.AssigneeID, func(u *crm.User) bool {
+		return u.ID == d.Form.AssigneeID || u.Active && (u.ID == t.LeadOwnerID || u.Role.SeesAll())
+	})
+	for i, o := range d.Assignees {
+		if o.Value == v.User.ID {
+			d.Assignees[i].Label = v.L.T("owner.you")
+		}
+	}
+	v.Title, v.Nav, v.Data = v.L.T("tasks.edit_title", t.Title), "tasks", d
+	a.render(w, r, v, "task_edit", status)
+}
+
+// taskEdit saves the task's form: a due time that cannot be read, or a
+// change the service refuses, brings the form back as typed with the message
+// next to its field, and nothing is written.
+func (a *App) taskEdit(w http.ResponseWriter, r *http.Request, v *view) {
+	f := taskForm{Title: r.PostFormValue("title"), Due: r.PostFormValue("due_at"), AssigneeID: r.PostFormValue("assignee_id")}
+	due, readable := ReadDateTime(f.Due)
+	if !readable {
+		v.Flash = bad(v.L.T("error.form"))
+		a.showTaskEdit(w, r, v, &f, map[string]string{"due_at": v.L.T("fe.bad_datetime")}, http.StatusUnprocessableEntity)
+		return
+	}
+	t, err := a.deps.Leads.UpdateTask(r.Context(), r.PathValue("id"), crm.TaskUpdate{Title: &f.Title, DueAt: &due, AssigneeID: &f.AssigneeID})
+	if errs, invalid := fieldErrors(v.L, err); invalid {
+		v.Flash = bad(v.L.T("error.form"))
+		a.showTaskEdit(w, r, v, &f, errs, http.StatusUnprocessableEntity)
+		return
+	}
+	if err != nil {
+		a.fail(w, r, v, err)
+		return
+	}
+	a.redirect(w, r, backTo(r.PostFormValue("next")), ok(v.L.T("flash.task_saved", t.Title)))
+}
+
+// taskDeletePage asks to confirm the deletion of a task.
+func (a *App) taskDeletePage(w http.ResponseWriter, r *http.Request, v *view) {
+	t, err := a.deps.Leads.Task(r.Context(), r.PathValue("id"))
+	if err != nil {
+		a.fail(w, r, v, err)
+		return
+	}
+	v.Title, v.Nav = v.L.T("tasks.delete_title", t.Title), "tasks"
+	v.Data = taskEditData{Task: t, Lead: t.LeadName, Next: backTo(r.FormValue("next"))}
+	a.render(w, r, v, "task_delete", http.StatusOK)
+}
+
+// taskDelete deletes the task once confirmed (DELETE /tasks/{id}'s rule).
+func (a *App) taskDelete(w http.ResponseWriter, r *http.Request, v *view) {
+	t, err := a.deps.Leads.Task(r.Context(), r.PathValue("id"))
+	if err == nil {
+		err = a.deps.Leads.DeleteTask(r.Context(), t.ID)
+	}
+	if err != nil {
+		a.fail(w, r, v, err)
+		return
+	}
+	a.redirect(w, r, backTo(r.PostFormValue("next")), ok(v.L.T("flash.task_deleted", t.Title)))
 }

@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"path"
 	"strings"
-	"time"
 
 	"github.com/crmleads/crm"
 	"github.com/crmleads/crm/auth"
@@ -98,7 +97,7 @@ func (a *App) loadAssets() error {
 // pageNames lists every page template; each is parsed with the layout.
 var pageNames = []string{"login", "leads", "board", "lead_new", "lead", "sales", "sales_board", "sale",
 	"users", "settings", "audit", "quality", "error", "tasks", "notifications", "webhooks", "batches", "lead_lose",
-	"leads_bulk"}
+	"leads_bulk", "task_edit", "task_delete"}
 
 func (a *App) parseTemplates() error {
 	funcs := template.FuncMap{
@@ -109,10 +108,10 @@ func (a *App) parseTemplates() error {
 			}
 			return u, nil
 		},
-		"pct":      func(f float64) string { return fmt.Sprintf("%.0f%%", f*100) },
-		"str":      func(v any) string { return fmt.Sprint(v) },
-		"arr":      func(xs ...any) []any { return xs },
-		"formtime": func(t time.Time) string { return t.UTC().Format(formTime) },
+		"pct":       func(f float64) string { return fmt.Sprintf("%.0f%%", f*100) },
+		"str":       func(v any) string { return fmt.Sprint(v) },
+		"arr":       func(xs ...any) []any { return xs },
+		"dtpattern": func() string { return DateTimePattern },
 	}
 	base, err := template.New("base").Funcs(funcs).ParseFS(templateFS, "templates/_*.html")
 	if err != nil {
@@ -170,6 +169,10 @@ func (a *App) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("POST /app/leads/{id}/tasks", a.form(a.signedIn(a.leadTaskCreate)))
 	mux.HandleFunc("GET /app/tasks", a.page(a.signedIn(a.tasksPage)))
 	mux.HandleFunc("POST /app/tasks/{id}/done", a.form(a.signedIn(a.taskDone)))
+	mux.HandleFunc("GET /app/tasks/{id}/edit", a.page(a.signedIn(a.taskEditPage)))
+	mux.HandleFunc("POST /app/tasks/{id}/edit", a.form(a.signedIn(a.taskEdit)))
+	mux.HandleFunc("GET /app/tasks/{id}/delete", a.page(a.signedIn(a.taskDeletePage)))
+	mux.HandleFunc("POST /app/tasks/{id}/delete", a.form(a.signedIn(a.taskDelete)))
 	mux.HandleFunc("GET /app/notifications", a.page(a.signedIn(a.notificationsPage)))
 	mux.HandleFunc("POST /app/notifications/read", a.form(a.signedIn(a.notificationsRead)))
 

@@ -95,7 +95,7 @@ func TestQualityJSON(t *testing.T) {
 		var got map[string]any
 		e.must(200, "GET", "/ai/quality", e.senior.Token, nil).decode(t, &got)
 		want := map[string]any{"groups": []any{map[string]any{
-			"provider": "claude", "model": "claude-haiku-5-5", "prompt_version": "v1", "count": 1.0, "positives": 1.0,
+			"provider": "claude", "model": "claude-haiku-5-5", "prompt_version": "v2", "count": 1.0, "positives": 1.0,
 			"brier": 0.09, "auc": nil, "trustworthy": false, "warnings": []any{"too_few_outcomes"},
 			"bands": []any{
 				map[string]any{"from": 0.0, "to": 0.2, "count": 0.0, "mean_predicted": nil, "observed_rate": nil},

@@ -259,7 +259,7 @@ func handleAnalyze(d Deps) func(context.Context, *idPath) (*analysisResponse, er
 			return nil, err
 		}
 		return &analysisResponse{Body: Analysis{Score: a.Score, Recommendation: string(a.Recommendation),
-			Reason: a.Reason, AnalyzedAt: a.AnalyzedAt, Provider: a.Provider, Model: a.Model,
+			Reason: a.Reason, ReasonUK: optional(a.ReasonUK), AnalyzedAt: a.AnalyzedAt, Provider: a.Provider, Model: a.Model,
 			PromptVersion: a.PromptVersion, ScoreCalibrated: a.ScoreCalibrated, Factors: factorsOut(a.Factors)}}, nil
 	}
 }

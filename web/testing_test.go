@@ -537,7 +537,8 @@ func (e *env) eligibleLead(u user, score float64, rec string) leadJSON {
 }
 
 func answer(score float64, rec string) string {
-	b, _ := json.Marshal(map[string]any{"score": score, "recommendation": rec, "reason": "scripted by the test"})
+	b, _ := json.Marshal(map[string]any{"score": score, "recommendation": rec, "reason": "scripted by the test",
+		"reason_uk": "за сценарієм тесту"})
 	return string(b)
 }
 

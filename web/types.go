@@ -26,6 +26,7 @@ type Lead struct {
 	AIScore           *float64   `json:"ai_score" nullable:"true"`
 	AIRecommendation  *string    `json:"ai_recommendation" nullable:"true" enum:"transfer_to_sales,continue_nurturing,mark_as_lost"`
 	AIReason          *string    `json:"ai_reason" nullable:"true"`
+	AIReasonUK        *string    `json:"ai_reason_uk" nullable:"true" required:"false" doc:"ai_reason in Ukrainian; null without an analysis, and for one whose prompt version (v1) gave the reason in English only"`
 	AIAnalyzedAt      *time.Time `json:"ai_analyzed_at" nullable:"true"`
 	AIProvider        *string    `json:"ai_provider" nullable:"true"`
 	AIModel           *string    `json:"ai_model" nullable:"true"`
@@ -57,6 +58,7 @@ func leadOut(l *crm.Lead) Lead {
 		rec := string(a.Recommendation)
 		at := a.AnalyzedAt
 		out.AIScore, out.AIRecommendation, out.AIReason, out.AIAnalyzedAt = &a.Score, &rec, &a.Reason, &at
+		out.AIReasonUK = optional(a.ReasonUK)
 		out.AIProvider, out.AIModel, out.AIPromptVersion = &a.Provider, &a.Model, &a.PromptVersion
 		out.AIStale = l.AnalysisStale()
 		out.AIScoreCalibrated = a.ScoreCalibrated
@@ -113,6 +115,7 @@ type Analysis struct {
 	Score          float64   `json:"score" minimum:"0" maximum:"1"`
 	Recommendation string    `json:"recommendation" enum:"transfer_to_sales,continue_nurturing,mark_as_lost"`
 	Reason         string    `json:"reason"`
+	ReasonUK       *string   `json:"reason_uk" nullable:"true" required:"false" doc:"reason in Ukrainian; null from a prompt version (v1) that gives it in English only"`
 	AnalyzedAt     time.Time `json:"analyzed_at"`
 	Provider       string    `json:"provider" doc:"claude or baseline (the local, offline scorer)"`
 	Model          string    `json:"model"`
@@ -142,6 +145,7 @@ type AnalysisRecord struct {
 	Score           *float64  `json:"score" nullable:"true"`
 	Recommendation  *string   `json:"recommendation" nullable:"true" enum:"transfer_to_sales,continue_nurturing,mark_as_lost"`
 	Reason          *string   `json:"reason" nullable:"true"`
+	ReasonUK        *string   `json:"reason_uk" nullable:"true" required:"false" doc:"reason in Ukrainian; null on failure and from a prompt version (v1) that gives it in English only"`
 	RawOutput       string    `json:"raw_output"`
 	ErrorCode       *string   `json:"error_code" nullable:"true"`
 	ErrorMessage    *string   `json:"error_message" nullable:"true"`
@@ -161,7 +165,7 @@ func analysisRecordOut(a *crm.AnalysisRecord) AnalysisRecord {
 		Facts: Facts{Source: string(f.Source), Stage: string(f.Stage), MessagesCount: f.MessagesCount,
 			HasBusinessDomain: f.HasBusinessDomain},
 		Provider: a.Provider, Model: a.Model, PromptVersion: a.PromptVersion, Score: a.Score,
-		Recommendation: optional(string(a.Recommendation)), Reason: optional(a.Reason), RawOutput: a.RawOutput,
+		Recommendation: optional(string(a.Recommendation)), Reason: optional(a.Reason), ReasonUK: optional(a.ReasonUK), RawOutput: a.RawOutput,
 		ErrorCode: optional(a.ErrorCode), ErrorMessage: optional(a.ErrorMessage), InputTokens: a.InputTokens,
 		OutputTokens: a.OutputTokens, LatencyMS: a.LatencyMS, CostUSD: a.CostUSD, CreatedAt: a.CreatedAt,
 		ScoreCalibrated: a.ScoreCalibrated, Factors: factorsOut(a.Factors), BatchID: optional(a.BatchID)}

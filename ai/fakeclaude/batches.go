@@ -227,7 +227,8 @@ func (s *Server) batchResults(w http.ResponseWriter, id string) {
 		case "succeeded":
 			var p params
 			_ = json.Unmarshal(reqs[i].Params, &p)
-			text := defaultAnswer(Request{Body: reqs[i].Params}.UserText())
+			req := Request{Body: reqs[i].Params}
+			text := defaultAnswer(req.UserText(), req.AsksFor("reason_uk"))
 			result = map[string]any{"type": "succeeded", "message": messageBody(p, Response{Text: text}, "batch")}
 		case "errored":
 			result = map[string]any{"type": "errored", "error": map[string]any{

@@ -81,6 +81,25 @@ type Request struct {
 // JSON decodes the body into v.
 func (r Request) JSON(v any) error { return json.Unmarshal(r.Body, v) }
 
+// AsksFor reports whether the request's structured output (its
+// output_config.format schema) has the property key.
+func (r Request) AsksFor(key string) bool {
+	var body struct {
+		OutputConfig struct {
+			Format struct {
+				Schema struct {
+					Properties map[string]json.RawMessage `json:"properties"`
+				} `json:"schema"`
+			} `json:"format"`
+		} `json:"output_config"`
+	}
+	if json.Unmarshal(r.Body, &body) != nil {
+		return false
+	}
+	_, ok := body.OutputConfig.Format.Schema.Properties[key]
+	return ok
+}
+
 // UserText returns the text of the last user message, "" if there is none.
 func (r Request) UserText() string {
 	var body struct {
@@ -204,7 +223,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		resp = respond(req)
 		s.mu.Lock()
 	default:
-		resp = Text(defaultAnswer(req.UserText()))
+		resp = Text(defaultAnswer(req.UserText(), req.AsksFor("reason_uk")))
 	}
 	s.mu.Unlock()
 
@@ -390,11 +409,13 @@ type facts struct {
 
 // defaultAnswer is a plausible, deterministic analysis of the facts in text:
 // a qualified partner lead with a business domain and some activity scores
-// high; anything unreadable gets a middling "continue_nurturing".
-func defaultAnswer(text string) string {
+// high; anything unreadable gets a middling "continue_nurturing". The reason
+// comes in Ukrainian too (reason_uk) when the request's schema asks for it.
+func defaultAnswer(text string, uk bool) string {
 	var f facts
 	if json.Unmarshal([]byte(text), &f) != nil || f.Stage == "" {
-		return answer(0.5, "continue_nurturing", "The lead's facts could not be read, so no firm view is possible.")
+		return answer(0.5, "continue_nurturing", "The lead's facts could not be read, so no firm view is possible.",
+			ukText(uk, "Факти ліда не вдалося прочитати, тож певної думки немає."))
 	}
 	score := map[string]float64{"new": 0.15, "contacted": 0.3, "qualified": 0.5}[f.Stage]
 	if f.Source == "partner" {
@@ -417,14 +438,28 @@ func defaultAnswer(text string) string {
 	case f.Stage == "qualified" && f.HasBusinessDomain && score >= 0.7:
 		rec = "transfer_to_sales"
 	}
-	domain := "no known business domain"
+	domain, domainUK := "no known business domain", "бізнес-домен невідомий"
 	if f.HasBusinessDomain {
-		domain = "a known business domain"
+		domain, domainUK = "a known business domain", "бізнес-домен відомий"
 	}
-	return answer(score, rec, fmt.Sprintf("A %s lead from %s with %d messages and %s.", f.Stage, f.Source, f.MessagesCount, domain))
+	return answer(score, rec, fmt.Sprintf("A %s lead from %s with %d messages and %s.", f.Stage, f.Source, f.MessagesCount, domain),
+		ukText(uk, fmt.Sprintf("Лід на етапі %s із джерела %s, повідомлень: %d, %s.", f.Stage, f.Source, f.MessagesCount, domainUK)))
 }
 
-func answer(score float64, rec, reason string) string {
-	b, _ := json.Marshal(map[string]any{"score": score, "recommendation": rec, "reason": reason})
+// ukText is s when the request asked for a Ukrainian reason, else "".
+func ukText(uk bool, s string) string {
+	if uk {
+		return s
+	}
+	return ""
+}
+
+// answer is the JSON of an analysis; reasonUK "" leaves reason_uk out.
+func answer(score float64, rec, reason, reasonUK string) string {
+	m := map[string]any{"score": score, "recommendation": rec, "reason": reason}
+	if reasonUK != "" {
+		m["reason_uk"] = reasonUK
+	}
+	b, _ := json.Marshal(m)
 	return string(b)
 }

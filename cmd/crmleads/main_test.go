@@ -267,7 +267,7 @@ func TestFlow(t *testing.T) {
 			m.must(200, "PATCH", "/leads/"+id+"/stage", map[string]string{"stage": "contacted"}, nil)
 			m.must(200, "PATCH", "/leads/"+id+"/stage", map[string]string{"stage": "qualified"}, nil)
 			m.must(200, "PATCH", "/leads/"+id, map[string]string{"business_domain": "second"}, nil)
-			fake.Enqueue(fakeclaude.Text(`{"score":0.82,"recommendation":"transfer_to_sales","reason":"active partner lead with a domain"}`))
+			fake.Enqueue(fakeclaude.Text(`{"score":0.82,"recommendation":"transfer_to_sales","reason":"active partner lead with a domain","reason_uk":"активний партнерський лід із доменом"}`))
 			var an struct {
 				Score    float64 `json:"score"`
 				Provider string  `json:"provider"`
@@ -310,7 +310,7 @@ func TestFlow(t *testing.T) {
 			// Graceful stop: a request in flight when the stop comes still
 			// gets its answer.
 			m.must(201, "POST", "/leads", map[string]any{"source": "manual"}, &lead)
-			fake.Enqueue(fakeclaude.Text(`{"score":0.3,"recommendation":"continue_nurturing","reason":"early"}`).After(700 * time.Millisecond))
+			fake.Enqueue(fakeclaude.Text(`{"score":0.3,"recommendation":"continue_nurturing","reason":"early","reason_uk":"рано"}`).After(700 * time.Millisecond))
 			codes := make(chan int, 1)
 			go func() {
 				resp, _ := m.do("POST", "/leads/"+lead.ID+"/analyze", nil)

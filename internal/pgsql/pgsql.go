@@ -16,7 +16,7 @@ import (
 const LeadCols = `id, source, stage, business_domain, messages_count, name, email, phone, company, note, owner_id,
 	ai_score, ai_recommendation, ai_reason, ai_analyzed_at, ai_provider, ai_model, ai_prompt_version,
 	ai_source, ai_stage, ai_messages_count, ai_has_business_domain, created_at, updated_at,
-	ai_analysis_id, ai_score_calibrated, ai_factors, lost_reason, open_tasks`
+	ai_analysis_id, ai_score_calibrated, ai_factors, lost_reason, open_tasks, ai_reason_uk`
 
 // LeadWriteCols are the columns LeadArgs fills: LeadCols and the duplicate keys.
 const LeadWriteCols = LeadCols + `, email_key, phone_key, name_key`
@@ -29,13 +29,14 @@ const (
 	LeadByID   = LeadSelect + ` WHERE id = $1`
 	LeadInsert = `INSERT INTO leads (` + LeadWriteCols + `) VALUES
 		($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24,
-		$25, $26, $27, $28, $29, $30, $31, $32)`
+		$25, $26, $27, $28, $29, $30, $31, $32, $33)`
 	LeadUpdate = `UPDATE leads SET stage = $2, business_domain = $3, messages_count = $4,
 		name = $5, email = $6, phone = $7, company = $8, note = $9, owner_id = $10,
 		ai_score = $11, ai_recommendation = $12, ai_reason = $13, ai_analyzed_at = $14, ai_provider = $15,
 		ai_model = $16, ai_prompt_version = $17, ai_source = $18, ai_stage = $19, ai_messages_count = $20,
 		ai_has_business_domain = $21, updated_at = $22, ai_analysis_id = $23, ai_score_calibrated = $24,
-		ai_factors = $25, lost_reason = $26, open_tasks = $27, email_key = $28, phone_key = $29, name_key = $30
+		ai_factors = $25, lost_reason = $26, open_tasks = $27, ai_reason_uk = $28, email_key = $29, phone_key = $30,
+		name_key = $31
 		WHERE id = $1`
 )
 
@@ -50,14 +51,14 @@ func ScanLead(row pgx.Row) (*crm.Lead, error) {
 		aiSource, aiStage                *string
 		aiMessages                       *int
 		aiHasDomain                      *bool
-		analysisID                       *string
+		analysisID, reasonUK             *string
 		calibrated                       *float64
 		factors                          []crm.Factor
 	)
 	err := row.Scan(&l.ID, &l.Source, &l.Stage, &domain, &l.MessagesCount, &l.Name, &l.Email, &l.Phone,
 		&l.Company, &l.Note, &owner, &score, &rec, &reason, &analyzedAt, &prov, &model, &prompt,
 		&aiSource, &aiStage, &aiMessages, &aiHasDomain, &l.CreatedAt, &l.UpdatedAt,
-		&analysisID, &calibrated, &factors, &l.LostReason, &l.OpenTasks)
+		&analysisID, &calibrated, &factors, &l.LostReason, &l.OpenTasks, &reasonUK)
 	if err != nil {
 		return nil, err
 	}
@@ -66,7 +67,7 @@ func ScanLead(row pgx.Row) (*crm.Lead, error) {
 	// The schema stores an analysis whole or not at all (leads_ai_whole).
 	if score != nil {
 		a := &crm.LeadAnalysis{Score: *score, Recommendation: crm.Recommendation(str(rec)), Reason: str(reason),
-			Provider: str(prov), Model: str(model), PromptVersion: str(prompt),
+			ReasonUK: str(reasonUK), Provider: str(prov), Model: str(model), PromptVersion: str(prompt),
 			Facts: crm.Facts{Source: crm.Source(str(aiSource)), Stage: crm.LeadStage(str(aiStage))}}
 		if analyzedAt != nil {
 			a.AnalyzedAt = analyzedAt.UTC()
@@ -104,8 +105,12 @@ func LeadArgs(l *crm.Lead) []any {
 	} else {
 		args = append(args, nil, nil, nil)
 	}
+	var reasonUK any // NULL without an analysis, or for one made before it was asked for
+	if l.AI != nil && l.AI.ReasonUK != "" {
+		reasonUK = l.AI.ReasonUK
+	}
 	k := l.Keys()
-	return append(args, l.LostReason, l.OpenTasks, k.Email, k.Phone, k.Name)
+	return append(args, l.LostReason, l.OpenTasks, reasonUK, k.Email, k.Phone, k.Name)
 }
 
 // FactorsJSON is the jsonb value of factors; none is NULL.

@@ -18,7 +18,7 @@ import (
 const LeadCols = `id, source, stage, business_domain, messages_count, name, email, phone, company, note, owner_id,
 	ai_score, ai_recommendation, ai_reason, ai_analyzed_at, ai_provider, ai_model, ai_prompt_version,
 	ai_source, ai_stage, ai_messages_count, ai_has_business_domain, created_at, updated_at,
-	ai_analysis_id, ai_score_calibrated, ai_factors, lost_reason, open_tasks`
+	ai_analysis_id, ai_score_calibrated, ai_factors, lost_reason, open_tasks, ai_reason_uk`
 
 // Lead statements: LeadInsert takes LeadInsertArgs, LeadUpdate
 // LeadUpdateArgs; every mutable column is written, id, source and created_at
@@ -30,14 +30,14 @@ const (
 	stage, business_domain, messages_count, name, email, phone, company, note, owner_id,
 	ai_score, ai_recommendation, ai_reason, ai_analyzed_at, ai_provider, ai_model, ai_prompt_version,
 	ai_source, ai_stage, ai_messages_count, ai_has_business_domain, ai_analysis_id, ai_score_calibrated, ai_factors,
-	updated_at, lost_reason, open_tasks, email_key, phone_key, name_key)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	updated_at, lost_reason, open_tasks, email_key, phone_key, name_key, ai_reason_uk)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	LeadUpdate = `UPDATE leads SET
 	stage = ?, business_domain = ?, messages_count = ?, name = ?, email = ?, phone = ?, company = ?, note = ?, owner_id = ?,
 	ai_score = ?, ai_recommendation = ?, ai_reason = ?, ai_analyzed_at = ?, ai_provider = ?, ai_model = ?, ai_prompt_version = ?,
 	ai_source = ?, ai_stage = ?, ai_messages_count = ?, ai_has_business_domain = ?,
 	ai_analysis_id = ?, ai_score_calibrated = ?, ai_factors = ?, updated_at = ?,
-	lost_reason = ?, open_tasks = ?, email_key = ?, phone_key = ?, name_key = ?
+	lost_reason = ?, open_tasks = ?, email_key = ?, phone_key = ?, name_key = ?, ai_reason_uk = ?
 	WHERE id = ?`
 )
 
@@ -51,12 +51,12 @@ func ScanLead(r Scanner) (*crm.Lead, error) {
 		stage                                 sql.NullString
 		aiCount, aiHasDomain                  sql.NullInt64
 		created, updated                      string
-		analysisID, factors                   sql.NullString
+		analysisID, factors, reasonUK         sql.NullString
 		calibrated                            sql.NullFloat64
 	)
 	err := r.Scan(&l.ID, &l.Source, &l.Stage, &domain, &l.MessagesCount, &l.Name, &l.Email, &l.Phone, &l.Company, &l.Note, &owner,
 		&score, &rec, &reason, &at, &prov, &model, &pv, &src, &stage, &aiCount, &aiHasDomain, &created, &updated,
-		&analysisID, &calibrated, &factors, &l.LostReason, &l.OpenTasks)
+		&analysisID, &calibrated, &factors, &l.LostReason, &l.OpenTasks, &reasonUK)
 	if err != nil {
 		return nil, err
 	}
@@ -72,6 +72,7 @@ func ScanLead(r Scanner) (*crm.Lead, error) {
 			Score:          score.Float64,
 			Recommendation: crm.Recommendation(rec.String),
 			Reason:         reason.String,
+			ReasonUK:       reasonUK.String,
 			Provider:       prov.String,
 			Model:          model.String,
 			PromptVersion:  pv.String,
@@ -111,8 +112,12 @@ func leadArgs(l *crm.Lead, prefix ...any) []any {
 	} else {
 		args = append(args, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil)
 	}
+	var reasonUK any // NULL without an analysis, or for one made before it was asked for
+	if l.AI != nil && l.AI.ReasonUK != "" {
+		reasonUK = l.AI.ReasonUK
+	}
 	k := l.Keys()
-	return append(args, FmtTime(l.UpdatedAt), l.LostReason, l.OpenTasks, k.Email, k.Phone, k.Name)
+	return append(args, FmtTime(l.UpdatedAt), l.LostReason, l.OpenTasks, k.Email, k.Phone, k.Name, reasonUK)
 }
 
 // LeadInsertArgs returns the arguments of LeadInsert.
