@@ -156,7 +156,8 @@ func TestXSSInNewFields(t *testing.T) {
 	if _, err := b.svc.Leads.SaveFilter(ctx, xss("filter"), "stage=new"); err != nil {
 		t.Fatal(err)
 	}
-	reason, _ := json.Marshal(map[string]any{"score": 0.8, "recommendation": "transfer_to_sales", "reason": xss("aireason")})
+	reason, _ := json.Marshal(map[string]any{"score": 0.8, "recommendation": "transfer_to_sales", "reason": xss("aireason"),
+		"reason_uk": xss("aireason")}) // the latest prompt asks for both; either may be shown
 	b.fake.Enqueue(fakeclaude.Text(string(reason)))
 	if a, err := b.svc.Analyses.Analyze(ctx, lead.ID); err != nil || a.Reason != xss("aireason") {
 		t.Fatalf("Analyze = %+v, %v; want the payload as the reason", a, err)
