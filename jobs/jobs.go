@@ -117,6 +117,9 @@ type Config struct {
 	// Observer, when set, is told how every job ended and how every webhook
 	// delivery went (the metrics).
 	Observer Observer
+	// Plugins are River plugins to install (otelriver's tracing middleware,
+	// when tracing is on).
+	Plugins []rivertype.Plugin
 }
 
 // Observer is told what the engine did. Its methods must be quick: they run
@@ -265,6 +268,7 @@ func newEngine[TTx any](driver riverdriver.Driver[TTx], cfg Config, sqlite bool)
 		FetchPollInterval:    cfg.PollInterval,
 		ErrorHandler:         &errorLogger{log: cfg.Logger},
 		PeriodicJobs:         periodic,
+		Plugins:              cfg.Plugins,
 	}
 	idle := cfg.Webhooks == nil && cfg.Reminders == nil && cfg.Calibrations == nil && cfg.Batches == nil && cfg.Imports == nil
 	if idle {

@@ -81,6 +81,19 @@ var _ crm.Store = (*DB)(nil)
 // down at start-up gives EUNAVAILABLE errors until it is back, not a failed
 // start. Open does not migrate; see Migrate.
 func Open(ctx context.Context, url string) (*DB, error) {
+	return OpenWith(ctx, url, Options{})
+}
+
+// Options are the store's optional parts.
+type Options struct {
+	// Tracer, when set, is told of every statement (tracing); it may also
+	// implement pgx.BatchTracer, as it should: the store pipelines its
+	// writes as batches.
+	Tracer pgx.QueryTracer
+}
+
+// OpenWith is Open with options.
+func OpenWith(ctx context.Context, url string, opts Options) (*DB, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		// The message of a parse error may hold the password; pgx redacts it.
@@ -93,6 +106,9 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		// Without a timeout a dial to a black-holed host waits for the request's
 		// context (or the OS) and the readiness check hangs with it.
 		cfg.ConnConfig.ConnectTimeout = 5 * time.Second
+	}
+	if opts.Tracer != nil {
+		cfg.ConnConfig.Tracer = opts.Tracer
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

@@ -13,6 +13,9 @@ import (
 	"strings"
 	"time"
 
+	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/crmleads/crm"
 	"github.com/crmleads/crm/auth"
 	"github.com/crmleads/crm/internal/metrics"
@@ -143,6 +146,16 @@ func observe(log *slog.Logger, m *metrics.Set, trusted []netip.Prefix, next http
 				status = http.StatusOK
 			}
 			m.ObserveRequest(pattern, r.Method, status, d)
+			if span := trace.SpanFromContext(r.Context()); span.IsRecording() {
+				// otelhttp, outside, named the span before the mux chose a
+				// route; the route is known only now.
+				route := pattern
+				if _, path, ok := strings.Cut(pattern, " "); ok {
+					route = path
+				}
+				span.SetName(r.Method + " " + route)
+				span.SetAttributes(semconv.HTTPRoute(route))
+			}
 			attrs := []any{"request_id", id, "method", r.Method, "path", r.URL.Path, "route", pattern,
 				"status", status, "bytes", sw.bytes, "duration_ms", float64(d.Microseconds()) / 1000, "client", client}
 			if ri.Actor != "" {

@@ -15,6 +15,7 @@ import (
 	"github.com/crmleads/crm"
 	"github.com/crmleads/crm/ai"
 	"github.com/crmleads/crm/internal/request"
+	"github.com/crmleads/crm/internal/tracing"
 	"github.com/crmleads/crm/jobs"
 )
 
@@ -56,6 +57,9 @@ type config struct {
 	RefitInterval     time.Duration
 	BatchPollInterval time.Duration
 	MonthlyBudgetUSD  float64
+
+	// Tracing: the standard OpenTelemetry variables; off without an endpoint.
+	Tracing tracing.Config
 }
 
 // envWithDotenv returns a getenv that falls back to the .env file's values.
@@ -215,6 +219,16 @@ func loadConfig(getenv func(string) string) (config, error) {
 			return c, fmt.Errorf("CRM_AI_MONTHLY_BUDGET_USD: %q is not an amount of US dollars like 50 (0 = no budget)", v)
 		}
 		c.MonthlyBudgetUSD = f
+	}
+	if getenv("OTEL_SDK_DISABLED") != "true" {
+		c.Tracing = tracing.Config{Endpoint: getenv("OTEL_EXPORTER_OTLP_ENDPOINT"),
+			TracesEndpoint: getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"), ServiceName: getenv("OTEL_SERVICE_NAME"),
+			Version: version}
+		if c.Tracing.Enabled() {
+			if _, err := c.Tracing.URL(); err != nil {
+				return c, err
+			}
+		}
 	}
 	c.BcryptCost = 0
 	if v := getenv("CRM_BCRYPT_COST"); v != "" {

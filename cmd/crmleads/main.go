@@ -21,10 +21,16 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river/rivertype"
+	"github.com/riverqueue/rivercontrib/otelriver"
+	metricnoop "go.opentelemetry.io/otel/metric/noop"
+
 	"github.com/crmleads/crm"
 	"github.com/crmleads/crm/ai"
 	"github.com/crmleads/crm/auth"
 	"github.com/crmleads/crm/internal/metrics"
+	"github.com/crmleads/crm/internal/tracing"
 	"github.com/crmleads/crm/jobs"
 	"github.com/crmleads/crm/postgres"
 	"github.com/crmleads/crm/sqlite"
@@ -83,7 +89,25 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return err
 	}
 	log := newLogger(cfg, stderr)
-	st, err := openStore(ctx, cfg.DatabaseURL)
+	// Traces only from the server: the other commands are short and local.
+	tcfg := cfg.Tracing
+	if cmd != "serve" {
+		tcfg = tracing.Config{}
+	}
+	tr, err := tracing.New(ctx, tcfg)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		// Last, after the server and the job engine stopped: their final
+		// spans are flushed too.
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if err := tr.Shutdown(sctx); err != nil {
+			log.Warn("traces not flushed", "err", err)
+		}
+	}()
+	st, err := openStoreWith(ctx, cfg.DatabaseURL, tr.QueryTracer())
 	if err != nil {
 		return err
 	}
@@ -116,7 +140,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		}
 		return importCommand(ctx, args[2:], st, cfg, stdin, stdout, stderr)
 	}
-	return serve(ctx, cfg, st, log)
+	return serve(ctx, cfg, st, log, tr)
 }
 
 // migratingStore is a store that can also manage its schema.
@@ -126,6 +150,12 @@ type migratingStore interface {
 }
 
 func openStore(ctx context.Context, url string) (migratingStore, error) {
+	return openStoreWith(ctx, url, nil)
+}
+
+// openStoreWith opens the store; tracer, when not nil, traces PostgreSQL's
+// statements (SQLite's are not traced).
+func openStoreWith(ctx context.Context, url string, tracer pgx.QueryTracer) (migratingStore, error) {
 	if path, ok := strings.CutPrefix(url, "sqlite:"); ok {
 		db, err := sqlite.Open(ctx, path)
 		if err != nil {
@@ -133,7 +163,7 @@ func openStore(ctx context.Context, url string) (migratingStore, error) {
 		}
 		return db, nil
 	}
-	db, err := postgres.Open(ctx, url)
+	db, err := postgres.OpenWith(ctx, url, postgres.Options{Tracer: tracer})
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
@@ -150,15 +180,16 @@ func newLogger(cfg config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// newService wires the domain services; ms, when given, records every AI call.
-func newService(cfg config, st crm.Store, ms ...*metrics.Set) (*crm.Services, error) {
+// newService wires the domain services; wrap, when given, wraps the scorer
+// in turn (the metrics, the traces), so every AI call is recorded.
+func newService(cfg config, st crm.Store, wrap ...func(crm.Scorer) crm.Scorer) (*crm.Services, error) {
 	var scorer crm.Scorer
 	scorer, err := ai.New(cfg.AI)
 	if err != nil {
 		return nil, fmt.Errorf("AI: %w", err)
 	}
-	if len(ms) > 0 {
-		scorer = ms[0].Scorer(scorer)
+	for _, w := range wrap {
+		scorer = w(scorer)
 	}
 	// The batch client is the concrete one: the metrics wrap single calls only.
 	batcher, err := ai.NewBatcher(cfg.AI)
@@ -174,7 +205,7 @@ func newService(cfg config, st crm.Store, ms ...*metrics.Set) (*crm.Services, er
 	}), nil
 }
 
-func serve(ctx context.Context, cfg config, st migratingStore, log *slog.Logger) error {
+func serve(ctx context.Context, cfg config, st migratingStore, log *slog.Logger, tr *tracing.Tracing) error {
 	// Concurrent replicas may start at once: the PostgreSQL store serializes
 	// migrations with an advisory lock.
 	if err := st.Migrate(ctx, "up", io.Discard); err != nil {
@@ -182,7 +213,15 @@ func serve(ctx context.Context, cfg config, st migratingStore, log *slog.Logger)
 	}
 	ms := metrics.New()
 	registerDB(ms, st)
-	svc, err := newService(cfg, st, ms)
+	wrap := []func(crm.Scorer) crm.Scorer{ms.Scorer}
+	var plugins []rivertype.Plugin
+	if tr.Enabled() {
+		wrap = append(wrap, func(s crm.Scorer) crm.Scorer { return ai.Traced(s, tr.Tracer()) })
+		plugins = append(plugins, otelriver.NewMiddleware(&otelriver.MiddlewareConfig{
+			TracerProvider: tr.Provider(), MeterProvider: metricnoop.NewMeterProvider(), // metrics are Prometheus's
+			EnableWorkSpanJobKindSuffix: true}))
+	}
+	svc, err := newService(cfg, st, wrap...)
 	if err != nil {
 		return err
 	}
@@ -204,7 +243,7 @@ func serve(ctx context.Context, cfg config, st migratingStore, log *slog.Logger)
 		CORSOrigins: cfg.CORSOrigins, TrustedProxies: cfg.Proxies, Pages: app.Mount, Metrics: ms}
 	srv := &http.Server{
 		Addr:              cfg.Addr,
-		Handler:           web.NewServer(deps),
+		Handler:           tr.Handler(web.NewServer(deps)),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      90 * time.Second, // longer than the bound on an AI call
@@ -218,7 +257,7 @@ func serve(ctx context.Context, cfg config, st migratingStore, log *slog.Logger)
 	}
 	engine, err := newEngine(st, jobs.Config{Logger: log, Webhooks: svc.Webhooks, Reminders: svc.Leads,
 		Calibrations: svc.Analyses, RefitInterval: cfg.RefitInterval, Batches: svc.Analyses, Imports: svc.Imports,
-		JobTimeout: cfg.JobTimeout, RescueAfter: cfg.JobRescueAfter, Observer: ms})
+		JobTimeout: cfg.JobTimeout, RescueAfter: cfg.JobRescueAfter, Observer: ms, Plugins: plugins})
 	if err != nil {
 		ln.Close()
 		return err
@@ -238,7 +277,7 @@ func serve(ctx context.Context, cfg config, st migratingStore, log *slog.Logger)
 		return err
 	}
 	log.Info("listening", "addr", ln.Addr().String(), "database", dbKind(cfg.DatabaseURL),
-		"ai_provider", aiProvider(cfg.AI), "version", version)
+		"ai_provider", aiProvider(cfg.AI), "version", version, "tracing", tr.Enabled())
 	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
 	// Metrics have a listener of their own, kept off the public port; none
