@@ -419,7 +419,7 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 				t.Fatalf("the delivery never reached the receiver; log:\n%s", tail(p.log.String(), 8000))
 			}
 			// The slow request: an analysis the fake AI answers 2 s late.
-			fake.Enqueue(fakeclaude.Text(`{"score":0.3,"recommendation":"continue_nurturing","reason":"early"}`).After(2 * time.Second))
+			fake.Enqueue(fakeclaude.Text(`{"score":0.3,"recommendation":"continue_nurturing","reason":"early","reason_uk":"рано"}`).After(2 * time.Second))
 			analyzed := make(chan result, 1)
 			go func() { analyzed <- l.send("POST", "/leads/"+lead.ID+"/analyze", nil) }()
 			waitFor(t, "the analysis to reach the AI", func() bool { return len(fake.Requests()) >= 1 }, p.log.String)

@@ -155,7 +155,7 @@ func TestThreeReplicas(t *testing.T) {
 			t.Fatalf("PATCH stage %s: %d", stage, st)
 		}
 	}
-	fake.Enqueue(fakeclaude.Text(`{"score":0.8,"recommendation":"transfer_to_sales","reason":"scripted by the test"}`))
+	fake.Enqueue(fakeclaude.Text(`{"score":0.8,"recommendation":"transfer_to_sales","reason":"scripted by the test","reason_uk":"за сценарієм тесту"}`))
 	if st := lb.call(t, "POST", "/leads/"+l.ID+"/analyze", tok, nil, nil); st != 200 {
 		t.Fatalf("analyze: %d", st)
 	}
