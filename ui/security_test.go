@@ -2,6 +2,7 @@ package ui_test
 
 import (
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -19,6 +20,7 @@ import (
 	"github.com/crmleads/crm"
 	"github.com/crmleads/crm/ai/fakeclaude"
 	"github.com/crmleads/crm/internal/testdb"
+	"github.com/crmleads/crm/storetest"
 	"github.com/crmleads/crm/ui"
 	"github.com/crmleads/crm/web"
 )
@@ -432,6 +434,57 @@ func TestSecurityHeaders(t *testing.T) {
 		}
 		if len(res.Cookies()) == 0 {
 			t.Errorf("%s: the sign-in page set no cookie", c.name)
+		}
+	}
+}
+
+// TestXSSInImportedRows imports a CSV file whose cells are the payload (the
+// import's own path: upload, preview, commit) and renders the pages that show
+// the imported leads.
+func TestXSSInImportedRows(t *testing.T) {
+	b := setup(t)
+	var file strings.Builder
+	w := csv.NewWriter(&file)
+	w.Write([]string{"name", "company", "note", "email"})
+	w.Write([]string{xss("imported-name"), xss("imported-company"), xss("imported-note"), ""})
+	w.Flush()
+	im, err := b.svc.Imports.Start(as(b.alice), crm.ImportInput{FileName: "evil.csv", Source: crm.SourcePartner}, strings.NewReader(file.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if im = storetest.DriveImport(t, b.svc, b.store, im.ID); im.Status != crm.ImportReady || im.Valid != 1 {
+		t.Fatalf("preview: %+v", im)
+	}
+	if _, err := b.svc.Imports.Commit(as(b.alice), im.ID); err != nil {
+		t.Fatal(err)
+	}
+	if im = storetest.DriveImport(t, b.svc, b.store, im.ID); im.Status != crm.ImportDone || im.Imported != 1 {
+		t.Fatalf("commit: %+v", im)
+	}
+	leads, _, err := b.svc.Leads.Leads(as(b.alice), crm.LeadFilter{})
+	if err != nil || len(leads) != 1 {
+		t.Fatalf("leads after the import: %v, %v", leads, err)
+	}
+	c := b.client(t)
+	c.login(b.alice.Email)
+	for path, want := range map[string][]string{
+		"/app/leads":                {"imported-name"},
+		"/app/leads/" + leads[0].ID: {"imported-name", "imported-company", "imported-note"},
+		"/app/board":                nil,
+	} {
+		pg := c.get(path)
+		checkPage(t, pg, http.StatusOK)
+		doc, err := html.Parse(strings.NewReader(pg.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bad := injected(doc); len(bad) > 0 {
+			t.Errorf("%s: the page holds %s", path, strings.Join(bad, "; "))
+		}
+		for _, f := range want {
+			if !strings.Contains(shown(doc), xss(f)) {
+				t.Errorf("%s: the %s payload is not shown as text", path, f)
+			}
 		}
 	}
 }
