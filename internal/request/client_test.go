@@ -43,3 +43,33 @@ func TestClientAddr(t *testing.T) {
 		t.Error("ParseProxies accepted nonsense")
 	}
 }
+
+func TestForwardedHTTPS(t *testing.T) {
+	trusted, err := ParseProxies("10.0.0.1, 192.168.0.0/16")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		peer   string
+		protos []string
+		want   bool
+	}{
+		{"10.0.0.1:5000", []string{"https"}, true},
+		{"192.168.3.4:5000", []string{"HTTPS"}, true},
+		{"10.0.0.1:5000", []string{"http"}, false},
+		{"10.0.0.1:5000", nil, false},
+		{"10.0.0.1:5000", []string{"https, http"}, false}, // the nearest proxy said http
+		{"10.0.0.1:5000", []string{"http", "https"}, true},
+		{"203.0.113.9:5000", []string{"https"}, false}, // not a trusted proxy: a claim, ignored
+		{"garbage", []string{"https"}, false},
+	} {
+		r, _ := http.NewRequest("GET", "/", nil)
+		r.RemoteAddr = c.peer
+		for _, p := range c.protos {
+			r.Header.Add("X-Forwarded-Proto", p)
+		}
+		if got := ForwardedHTTPS(r, trusted); got != c.want {
+			t.Errorf("peer %s X-Forwarded-Proto %q: %v, want %v", c.peer, c.protos, got, c.want)
+		}
+	}
+}
