@@ -29,12 +29,13 @@ func (s *AnalysisService) Analyze(ctx context.Context, id string) (*LeadAnalysis
 	if err := s.limits.takeAIQuota(ctx, a.UserID); err != nil {
 		return nil, err
 	}
-	if err := s.acquireAI(ctx); err != nil {
+	release, err := s.acquireAI(ctx)
+	if err != nil {
 		return nil, err
 	}
 	facts := l.Facts()
 	score, call, scoreErr := func() (Score, Call, error) {
-		defer func() { <-s.aiSlots }() // by defer: a panicking scorer cannot keep the slot
+		defer release() // by defer: a panicking scorer cannot keep the slot
 		return s.scorer.Score(ctx, facts)
 	}()
 
@@ -93,21 +94,39 @@ func (s *AnalysisService) Analyze(ctx context.Context, id string) (*LeadAnalysis
 	return result, nil
 }
 
-func (s *AnalysisService) acquireAI(ctx context.Context) error {
-	select {
-	case s.aiSlots <- struct{}{}:
-		return nil
-	default:
-	}
-	t := time.NewTimer(s.aiWait)
-	defer t.Stop()
-	select {
-	case s.aiSlots <- struct{}{}:
-		return nil
-	case <-t.C:
-		return Unavailable(CodeAIUnavailable, "too many analyses are running; try again shortly", 2*time.Second, nil)
-	case <-ctx.Done():
-		return Unavailable(CodeAIUnavailable, "the request ended while waiting for the AI", 0, ctx.Err())
+// aiPoll is how often a call waiting for an AI slot asks again.
+const aiPoll = 25 * time.Millisecond
+
+// acquireAI takes one of the cap's slots, leased in the store so that the
+// cap holds across replicas, waiting up to aiWait. release gives it back;
+// should it fail (the database gone), the lease ends by itself.
+func (s *AnalysisService) acquireAI(ctx context.Context) (release func(), err error) {
+	holder := NewID()
+	deadline := time.Now().Add(s.aiWait)
+	for {
+		now := s.timestamp()
+		ok, err := s.store.TakeAISlot(ctx, holder, s.aiMax, now, now.Add(s.aiLease))
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			return func() {
+				rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+				defer cancel()
+				_ = s.store.ReleaseAISlot(rctx, holder)
+			}, nil
+		}
+		wait := min(aiPoll, time.Until(deadline))
+		if wait <= 0 {
+			return nil, Unavailable(CodeAIUnavailable, "too many analyses are running; try again shortly", 2*time.Second, nil)
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return nil, Unavailable(CodeAIUnavailable, "the request ended while waiting for the AI", 0, ctx.Err())
+		}
 	}
 }
 

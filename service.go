@@ -20,10 +20,15 @@ type Config struct {
 	Hasher   PasswordHasher
 	MinScore float64  // transfer threshold; DefaultMinScore when 0
 	Domains  []string // business-domain catalog until an admin sets one
-	// MaxConcurrentAI caps the AI calls in flight; a burst beyond it waits
-	// up to AIQueueWait and then gets 503 instead of piling up.
+	// MaxConcurrentAI caps the AI calls in flight across every process on
+	// the database (leased slots in the store; give every replica the same
+	// cap); a burst beyond it waits up to AIQueueWait and then gets 503
+	// instead of piling up. A slot's lease lasts AILease (default 2 min,
+	// longer than an AI call's own bound), so a crashed process's slot
+	// comes back.
 	MaxConcurrentAI int
 	AIQueueWait     time.Duration
+	AILease         time.Duration
 	// MonthlyBudgetUSD pauses batch work once the calendar month's AI calls
 	// cost this much (0 = no budget); single analyses still run.
 	MonthlyBudgetUSD float64
@@ -140,8 +145,9 @@ type AnalysisService struct {
 	base
 	leads   *LeadService
 	scorer  Scorer
-	aiSlots chan struct{}
+	aiMax   int
 	aiWait  time.Duration
+	aiLease time.Duration
 
 	monthlyBudget float64
 	limits        *LimitService // the daily quota of analyses per user
@@ -150,9 +156,12 @@ type AnalysisService struct {
 }
 
 func newAnalysisService(leads *LeadService, cfg Config) *AnalysisService {
-	maxInFlight, wait, poll := cfg.MaxConcurrentAI, cfg.AIQueueWait, cfg.BatchPollInterval
+	maxInFlight, wait, poll, lease := cfg.MaxConcurrentAI, cfg.AIQueueWait, cfg.BatchPollInterval, cfg.AILease
 	if maxInFlight <= 0 {
 		maxInFlight = 8
+	}
+	if lease <= 0 {
+		lease = 2 * time.Minute
 	}
 	if wait <= 0 {
 		wait = 2 * time.Second
@@ -161,7 +170,7 @@ func newAnalysisService(leads *LeadService, cfg Config) *AnalysisService {
 		poll = DefaultBatchPollInterval
 	}
 	return &AnalysisService{base: leads.base, leads: leads, scorer: cfg.Scorer,
-		aiSlots: make(chan struct{}, maxInFlight), aiWait: wait, monthlyBudget: cfg.MonthlyBudgetUSD,
+		aiMax: maxInFlight, aiWait: wait, aiLease: lease, monthlyBudget: cfg.MonthlyBudgetUSD,
 		batches: cfg.Batches, batchPoll: poll}
 }
 

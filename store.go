@@ -149,6 +149,14 @@ type Store interface {
 	// content hash some import has written already.
 	ImportedRecords(ctx context.Context, contentHash string, records []int) ([]int, error)
 
+	// TakeAISlot takes for holder one of the AI-call slots 0 … max-1 that
+	// nobody holds or whose lease ended by now, until expires, in one
+	// statement: across every process on the database at most max are held
+	// at once. ok is false when all are held.
+	TakeAISlot(ctx context.Context, holder string, max int, now, expires time.Time) (ok bool, err error)
+	// ReleaseAISlot frees holder's slot (nothing if its lease was taken over).
+	ReleaseAISlot(ctx context.Context, holder string) error
+
 	// Ping checks that the database answers and the migrations are applied.
 	Ping(ctx context.Context) error
 	Close() error

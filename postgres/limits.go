@@ -65,3 +65,28 @@ func (db *DB) PruneBuckets(ctx context.Context, before time.Time) error {
 	_, err := db.q.Exec(ctx, `DELETE FROM limits WHERE at < $1`, unixSeconds(before))
 	return classify("prune buckets", err, "")
 }
+
+// TakeAISlot upserts a random free slot: a row absent, or present with an
+// expired lease (the DO UPDATE's WHERE, evaluated on the latest version under
+// the row's lock). Two processes racing for one slot take it once; the loser
+// gets no row and tries again at its next poll.
+func (db *DB) TakeAISlot(ctx context.Context, holder string, max int, now, expires time.Time) (bool, error) {
+	rows, err := db.q.Query(ctx, `INSERT INTO ai_slots AS a (slot, holder, expires_at)
+		SELECT s, $1, $4 FROM generate_series(0, $2::int - 1) s
+		WHERE NOT EXISTS (SELECT 1 FROM ai_slots b WHERE b.slot = s AND b.expires_at > $3)
+		ORDER BY random() LIMIT 1
+		ON CONFLICT (slot) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+		WHERE a.expires_at <= $3
+		RETURNING slot`, holder, max, now, expires)
+	if err != nil {
+		return false, classify("take AI slot", err, "")
+	}
+	got, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+	return len(got) == 1, classify("take AI slot", err, "")
+}
+
+// ReleaseAISlot deletes holder's lease.
+func (db *DB) ReleaseAISlot(ctx context.Context, holder string) error {
+	_, err := db.q.Exec(ctx, `DELETE FROM ai_slots WHERE holder = $1`, holder)
+	return classify("release AI slot", err, "")
+}

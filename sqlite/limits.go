@@ -25,6 +25,15 @@ const (
 		ON CONFLICT (key) DO UPDATE SET tokens = tokens + 1, at = excluded.at WHERE tokens < ?2
 		RETURNING key`
 	qPruneLimit = `DELETE FROM limits WHERE at < ?`
+	// The lowest slot nobody holds, or whose lease ended, in one upsert.
+	qTakeAISlot = `WITH RECURSIVE s(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM s WHERE n + 1 < ?2)
+		INSERT INTO ai_slots (slot, holder, expires_at)
+		SELECT n, ?1, ?4 FROM s WHERE NOT EXISTS (SELECT 1 FROM ai_slots b WHERE b.slot = n AND b.expires_at > ?3)
+		ORDER BY n LIMIT 1
+		ON CONFLICT (slot) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+		WHERE expires_at <= ?3
+		RETURNING slot`
+	qReleaseAISlot = `DELETE FROM ai_slots WHERE holder = ?`
 )
 
 func unixSeconds(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }
@@ -108,4 +117,27 @@ func (db *DB) TakeQuota(ctx context.Context, key string, limit int, now time.Tim
 // PruneBuckets forgets the rows last used before t.
 func (db *DB) PruneBuckets(ctx context.Context, before time.Time) error {
 	return mapErr("prune buckets", "", db.exec(ctx, qPruneLimit, unixSeconds(before)))
+}
+
+// TakeAISlot takes a slot in one statement on the writer.
+func (db *DB) TakeAISlot(ctx context.Context, holder string, max int, now, expires time.Time) (bool, error) {
+	if max < 1 {
+		return false, nil
+	}
+	s, err := db.stmt(ctx, true, qTakeAISlot)
+	if err != nil {
+		return false, mapErr("take AI slot", "", err)
+	}
+	rows, err := s.QueryContext(ctx, holder, max, fmtTime(now), fmtTime(expires))
+	if err != nil {
+		return false, mapErr("take AI slot", "", err)
+	}
+	defer rows.Close()
+	ok := rows.Next()
+	return ok, mapErr("take AI slot", "", rows.Err())
+}
+
+// ReleaseAISlot deletes holder's lease.
+func (db *DB) ReleaseAISlot(ctx context.Context, holder string) error {
+	return mapErr("release AI slot", "", db.exec(ctx, qReleaseAISlot, holder))
 }

@@ -28,3 +28,26 @@ func TestConformance(t *testing.T) {
 		return db
 	})
 }
+
+// TestReplicas runs the two-process tests: two stores, each with its own
+// connections, on one database file.
+func TestReplicas(t *testing.T) {
+	storetest.RunReplicas(t, func(t *testing.T) (crm.Store, crm.Store) {
+		t.Helper()
+		ctx := context.Background()
+		path := testdb.SQLitePath(t)
+		var out [2]crm.Store
+		for i := range out {
+			db, err := sqlite.Open(ctx, path)
+			if err != nil {
+				t.Fatalf("open: %v", err)
+			}
+			t.Cleanup(func() { _ = db.Close() })
+			if err := db.Migrate(ctx, "up", io.Discard); err != nil {
+				t.Fatalf("migrate: %v", err)
+			}
+			out[i] = db
+		}
+		return out[0], out[1]
+	})
+}

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -124,4 +125,134 @@ type leavingScorer struct{ leave context.CancelFunc }
 func (s leavingScorer) Score(context.Context, crm.Facts) (crm.Score, crm.Call, error) {
 	s.leave()
 	return crm.Score{Score: 0.65, Recommendation: crm.RecommendTransfer, Reason: "late"}, TestCall, nil
+}
+
+// aiCapLeaseTests are AICap tests on the store's slot leases.
+var aiCapLeaseTests = []test{
+	{"CrashedHolderSlotComesBack", func(t *testing.T, b *bundle) {
+		// A process that took the only slot and died never releases it: the
+		// cap refuses until the lease ends, then the slot is taken over.
+		svc := crm.NewServices(crm.Config{Store: b.st, Scorer: b.scorer, Hasher: Hasher{}, Domains: Domains, Now: b.clock.Now,
+			MaxConcurrentAI: 1, AIQueueWait: 20 * time.Millisecond, AILease: time.Minute})
+		now := b.clock.Peek()
+		ok, err := b.st.TakeAISlot(context.Background(), crm.NewID(), 1, now, now.Add(time.Minute))
+		if err != nil || !ok {
+			t.Fatalf("TakeAISlot = %v, %v; want the free slot", ok, err)
+		}
+		l := b.leadAt(t, crm.LeadNew)
+		_, err = svc.Analyses.Analyze(as(b.mgr), l.ID)
+		wantErr(t, err, crm.EUNAVAILABLE, crm.CodeAIUnavailable)
+		b.clock.Advance(time.Minute + time.Second)
+		if _, err := svc.Analyses.Analyze(as(b.mgr), l.ID); err != nil {
+			t.Fatalf("Analyze after the dead holder's lease ended: %v", err)
+		}
+		// Released after the call: the slot is free again at once.
+		if _, err := svc.Analyses.Analyze(as(b.mgr), l.ID); err != nil {
+			t.Fatalf("Analyze after a released slot: %v", err)
+		}
+	}},
+	{"ReleaseOnlyOwnLease", func(t *testing.T, b *bundle) {
+		ctx := context.Background()
+		now := b.clock.Peek()
+		first, second := crm.NewID(), crm.NewID()
+		if ok, err := b.st.TakeAISlot(ctx, first, 1, now, now.Add(time.Second)); err != nil || !ok {
+			t.Fatalf("take: %v, %v", ok, err)
+		}
+		if ok, err := b.st.TakeAISlot(ctx, second, 1, now, now.Add(time.Second)); err != nil || ok {
+			t.Fatalf("take a held slot: %v, %v; want refused", ok, err)
+		}
+		// The lease ended and was taken over: the first holder's late
+		// release must not free the second's slot.
+		later := now.Add(2 * time.Second)
+		if ok, err := b.st.TakeAISlot(ctx, second, 1, later, later.Add(time.Minute)); err != nil || !ok {
+			t.Fatalf("take an expired slot: %v, %v", ok, err)
+		}
+		must(t, b.st.ReleaseAISlot(ctx, first))
+		if ok, err := b.st.TakeAISlot(ctx, crm.NewID(), 1, later, later.Add(time.Minute)); err != nil || ok {
+			t.Fatalf("after the old holder's release: %v, %v; want the slot still held", ok, err)
+		}
+		must(t, b.st.ReleaseAISlot(ctx, second))
+		if ok, err := b.st.TakeAISlot(ctx, crm.NewID(), 1, later, later.Add(time.Minute)); err != nil || !ok {
+			t.Fatalf("after the holder's release: %v, %v; want the slot free", ok, err)
+		}
+	}},
+}
+
+// countingScorer holds every call until released and records how many were
+// in it at once.
+type countingScorer struct {
+	mu       sync.Mutex
+	in, most int
+	entered  chan struct{}
+	release  chan struct{}
+}
+
+func (c *countingScorer) Score(ctx context.Context, _ crm.Facts) (crm.Score, crm.Call, error) {
+	c.mu.Lock()
+	c.in++
+	c.most = max(c.most, c.in)
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		c.in--
+		c.mu.Unlock()
+	}()
+	c.entered <- struct{}{}
+	select {
+	case <-c.release:
+	case <-ctx.Done():
+		return crm.Score{}, TestCall, ctx.Err()
+	}
+	return crm.Score{Score: 0.6, Recommendation: crm.RecommendNurture, Reason: "counted"}, TestCall, nil
+}
+
+// RunReplicas runs the tests that need two processes on one database: open
+// returns two stores with their own connections to one fresh, migrated
+// database.
+func RunReplicas(t *testing.T, open func(t *testing.T) (crm.Store, crm.Store)) {
+	t.Run("AICapAcrossReplicas", func(t *testing.T) {
+		t.Parallel()
+		// A cap of 2 on two service instances, 5 analyses at once across
+		// both: at most 2 are ever in the scorer, and every one is served
+		// (the others wait for a slot) once the first are let go.
+		var second crm.Store
+		b := setup(t, func(t *testing.T) crm.Store {
+			var first crm.Store
+			first, second = open(t)
+			return first
+		})
+		sc := &countingScorer{entered: make(chan struct{}, 5), release: make(chan struct{})}
+		cfg := func(st crm.Store) crm.Config {
+			return crm.Config{Store: st, Scorer: sc, Hasher: Hasher{}, Domains: Domains,
+				MaxConcurrentAI: 2, AIQueueWait: 30 * time.Second}
+		}
+		replicas := []*crm.Services{crm.NewServices(cfg(b.st)), crm.NewServices(cfg(second))}
+		errs := make(chan error, 5)
+		for i := range 5 {
+			l := b.leadAt(t, crm.LeadNew)
+			go func() {
+				_, err := replicas[i%2].Analyses.Analyze(as(b.mgr), l.ID)
+				errs <- err
+			}()
+		}
+		<-sc.entered
+		<-sc.entered
+		// Two are in; the three others poll for a slot. Give them many
+		// polls' time to (wrongly) get in.
+		time.Sleep(300 * time.Millisecond)
+		select {
+		case <-sc.entered:
+			t.Errorf("a third analysis entered the scorer while two held the cap of 2")
+		default:
+		}
+		close(sc.release)
+		for range 5 {
+			if err := <-errs; err != nil {
+				t.Errorf("Analyze: %v", err)
+			}
+		}
+		if sc.most > 2 {
+			t.Errorf("%d analyses were in the scorer at once, cap 2", sc.most)
+		}
+	})
 }

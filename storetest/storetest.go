@@ -32,7 +32,7 @@ func Run(t *testing.T, open func(t *testing.T) crm.Store) {
 		{"Races", raceTests},
 		{"Schema", schemaTests},
 		{"Settings", settingTests},
-		{"AICap", aiCapTests},
+		{"AICap", append(aiCapTests, aiCapLeaseTests...)},
 		{"Feedback", feedbackTests},
 		{"Errors", errorTests},
 		{"Pipeline", pipelineTests},
