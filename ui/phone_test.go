@@ -5,19 +5,21 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
 	"github.com/crmleads/crm"
 )
 
 // fits reports, for the page the browser shows, how far the document is wider
-// than the window ("" when it fits), and for the lead and sale lists whether
-// they show as cards: the cards visible, the table's header not, nothing
+// than the window ("" when it fits), and for the lists (leads, sales, users,
+// the audit) whether they show as cards: the cards visible, the table's header not, nothing
 // scrolled sideways inside the list.
 const fits = `(() => {
 	const out = [];
 	const de = document.documentElement;
 	if (de.scrollWidth > window.innerWidth)
 		out.push("the document is " + de.scrollWidth + " px wide in a " + window.innerWidth + " px window");
-	for (const id of ["leads-table", "sales-table"]) {
+	for (const id of ["leads-table", "sales-table", "users-table", "audit-table"]) {
 		const t = document.getElementById(id);
 		if (!t) continue;
 		const head = t.querySelector("thead");
@@ -36,8 +38,8 @@ const fits = `(() => {
 
 // TestBrowserPhone visits every page at 390 px, as a phone in one hand: no
 // page is wider than the window, and the lead and sale lists are cards (name,
-// stage, score, owner, next step; for sales name, stage, value, owner), not a
-// table scrolled sideways. As an admin (every page) and as a manager (the
+// stage, score, owner, next step; for sales name, stage, value, owner), as
+// are the users and the audit trail, not a table scrolled sideways. As an admin (every page) and as a manager (the
 // lists without bulk actions), in English and Ukrainian.
 func TestBrowserPhone(t *testing.T) {
 	ctx := browser(t, 4*time.Minute)
@@ -106,5 +108,28 @@ func TestBrowserPhone(t *testing.T) {
 		"Stage: New | Score: — | Owner: You | Next step: Call back about the second-quarter budget "
 	if !strings.HasPrefix(card, want) {
 		t.Errorf("the lead's card reads\n%q, want it to start\n%q", card, want)
+	}
+
+	// On the phone too, "select all on this page" ticks every card (app.js),
+	// unticking one unticks it, and the advance lists every lead's outcome.
+	s.click("#logout")
+	s.signIn(b.admin.Email)
+	s.open("/app/leads")
+	ticked := `[...document.querySelectorAll('input[name="ids"]')].map(c => c.checked ? "x" : "o").join("") + (document.getElementById("bulk-all").checked ? " all" : "")`
+	s.do("select all", chromedp.Click(chromedp.CSS("#bulk-all")))
+	if got := s.eval(ticked); got != "xxx all" {
+		t.Errorf("after select all the boxes read %q", got)
+	}
+	s.do("untick one", chromedp.Click(chromedp.CSS(`input[name="ids"]`)))
+	if got := s.eval(ticked); got != "oxx" {
+		t.Errorf("after unticking one the boxes read %q", got)
+	}
+	s.do("select all again", chromedp.Click(chromedp.CSS("#bulk-all")))
+	s.click("#bulk-advance")
+	if got := s.eval(`document.querySelectorAll("#bulk-results tbody tr").length + " " + document.querySelectorAll("#bulk-results .bulk-ok").length`); got != "3 2" {
+		t.Errorf("the advance of all three lists %q (outcomes, done), want 3 2 (the transferred one refused)", got)
+	}
+	if msg := s.eval(fits); msg != "" {
+		t.Errorf("the bulk outcome at 390 px: %s", msg)
 	}
 }
