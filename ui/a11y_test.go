@@ -196,7 +196,8 @@ func TestAuditCatches(t *testing.T) {
 
 // TestAccessibility visits every page of the app in each of its states —
 // sign-in, the lists and boards, the new-lead form with its errors, a lead
-// new, analyzed, stale, transferred and lost, a sale, the admin's users and
+// new, analyzed, stale, transferred and lost, a task's edit form and its
+// deletion's confirmation, a bad due time, a sale, the admin's users and
 // settings, the audit trail, the AI quality page, the error page — in English and in Ukrainian,
 // as a manager and as an admin; the audit checks each at both widths.
 func TestAccessibility(t *testing.T) {
@@ -245,6 +246,7 @@ func TestAccessibility(t *testing.T) {
 
 	// Tasks in every group of My tasks, one done, and a reminder on the bell.
 	now := time.Now()
+	var firstTask *crm.Task
 	for i, due := range []time.Time{now.Add(-time.Hour), now.Add(time.Minute), now.Add(72 * time.Hour), now.Add(96 * time.Hour)} {
 		task, err := b.svc.Leads.CreateTask(actx, analyzed.ID, crm.TaskInput{Title: fmt.Sprintf("Task %d", i+1), DueAt: due})
 		if err != nil {
@@ -257,6 +259,7 @@ func TestAccessibility(t *testing.T) {
 			}
 		}
 		if i == 0 {
+			firstTask = task
 			if err := b.svc.Leads.RemindTask(t.Context(), crm.TaskDueJob{TaskID: task.ID, DueAt: task.DueAt}); err != nil {
 				t.Fatal(err)
 			}
@@ -317,6 +320,23 @@ func TestAccessibility(t *testing.T) {
 		s.click("#confirm-lose")
 		if !s.present("#lose-error") {
 			t.Fatal("a loss without a reason shows no error")
+		}
+		// A task's edit form, with a due time it cannot read; its deletion's confirmation.
+		s.open("/app/tasks/" + firstTask.ID + "/edit?next=/app/tasks")
+		// (Emptied: an English datetime-local field takes nothing unreadable.)
+		s.do("empty the due time", chromedp.Evaluate[chromedp.Void](`document.querySelector("#edit-due").value = ""`))
+		s.click("#save-task")
+		if !s.present("#edit-due-error") {
+			t.Fatal("a bad due time shows no error")
+		}
+		s.open("/app/tasks/" + firstTask.ID + "/delete?next=/app/tasks")
+		// The lead page's new-task form with a due time it cannot read.
+		s.open("/app/leads/" + analyzed.ID)
+		s.do("empty the task's due time", chromedp.SetValue(chromedp.CSS("#task-title"), "Call"),
+			chromedp.Evaluate[chromedp.Void](`document.querySelector("#task-due").value = ""`))
+		s.click("#add-task")
+		if !s.present("#task-due-error") {
+			t.Fatal("a bad task due time shows no error on the lead page")
 		}
 		// The sale's value: set (the flash and the value shown), then refused next to its field.
 		s.open("/app/sales/" + sale.ID)
