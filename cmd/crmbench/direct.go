@@ -32,6 +32,14 @@ type direct interface {
 	// leadIDAt returns the id of the lead at offset in the newest-first order.
 	leadIDAt(ctx context.Context, offset int) (string, error)
 	countLeads(ctx context.Context) (int, error)
+	// sampleEmails returns the emails of n random leads; countEmailMatches
+	// counts the leads whose email contains each fragment (-mode lists).
+	sampleEmails(ctx context.Context, n int) ([]string, error)
+	countEmailMatches(ctx context.Context, frags []string) (map[string]int, error)
+	// boardGroupBy runs the boards' counts and totals as they were read
+	// before the summary tables of migration 00013: GROUP BY over every lead
+	// and sale.
+	boardGroupBy(ctx context.Context) error
 	close()
 }
 

@@ -146,3 +146,40 @@ func (d *pgDirect) countLeads(ctx context.Context) (int, error) {
 	err := d.pool.QueryRow(ctx, `SELECT count(*) FROM leads`).Scan(&n)
 	return n, err
 }
+
+func (d *pgDirect) sampleEmails(ctx context.Context, n int) ([]string, error) {
+	rows, err := d.pool.Query(ctx, `SELECT email FROM leads WHERE email <> '' ORDER BY random() LIMIT $1`, n)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
+func (d *pgDirect) countEmailMatches(ctx context.Context, frags []string) (map[string]int, error) {
+	out := map[string]int{}
+	for _, f := range frags {
+		var n int
+		if err := d.pool.QueryRow(ctx, `SELECT count(*) FROM leads WHERE strpos(email, $1) > 0`, f).Scan(&n); err != nil {
+			return nil, err
+		}
+		out[f] = n
+	}
+	return out, nil
+}
+
+func (d *pgDirect) boardGroupBy(ctx context.Context) error {
+	for _, q := range []string{
+		`SELECT stage, open_tasks = 0 AND stage IN ('new', 'contacted', 'qualified'), count(*) FROM leads GROUP BY 1, 2`,
+		`SELECT s.stage, s.currency, count(*), coalesce(sum(s.amount), 0)::bigint FROM sales s JOIN leads l ON l.id = s.lead_id GROUP BY 1, 2`,
+	} {
+		rows, err := d.pool.Query(ctx, q)
+		if err != nil {
+			return err
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}

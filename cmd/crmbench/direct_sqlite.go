@@ -252,3 +252,51 @@ func (d *sqliteDirect) countLeads(ctx context.Context) (int, error) {
 	err := d.r.QueryRowContext(ctx, `SELECT count(*) FROM leads`).Scan(&n)
 	return n, err
 }
+
+func (d *sqliteDirect) sampleEmails(ctx context.Context, n int) ([]string, error) {
+	rows, err := d.r.QueryContext(ctx, `SELECT email FROM leads WHERE email <> '' ORDER BY random() LIMIT ?`, n)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var e string
+		if err := rows.Scan(&e); err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+func (d *sqliteDirect) countEmailMatches(ctx context.Context, frags []string) (map[string]int, error) {
+	out := map[string]int{}
+	for _, f := range frags {
+		var n int
+		if err := d.r.QueryRowContext(ctx, `SELECT count(*) FROM leads WHERE instr(email, ?) > 0`, f).Scan(&n); err != nil {
+			return nil, err
+		}
+		out[f] = n
+	}
+	return out, nil
+}
+
+func (d *sqliteDirect) boardGroupBy(ctx context.Context) error {
+	for _, q := range []string{
+		`SELECT stage, open_tasks = 0 AND stage IN ('new', 'contacted', 'qualified'), count(*) FROM leads GROUP BY 1, 2`,
+		`SELECT s.stage, s.currency, count(*), coalesce(sum(s.amount), 0) FROM sales s JOIN leads l ON l.id = s.lead_id GROUP BY 1, 2`,
+	} {
+		rows, err := d.r.QueryContext(ctx, q)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}

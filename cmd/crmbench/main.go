@@ -64,6 +64,10 @@ type options struct {
 	cpuprof   string
 	keep      bool
 	only      []string // -scenarios: run only these (all when empty)
+	mode      string   // service (the scenarios) or lists (-mode lists, lists.go)
+	page      int      // -mode lists: the deep page measured
+	seeded    bool     // -mode lists, PostgreSQL: measure the database of -url as it is
+	rateLimit int      // -rate-limit: the server's CRM_RATE_LIMIT (0: off)
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -81,6 +85,10 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.markdown, "markdown", false, "print the results as markdown tables")
 	fs.StringVar(&o.cpuprof, "cpuprofile", "", "directory for one CPU profile per HTTP run (-server inproc profiles server and client together)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the database (SQLite file or PostgreSQL schema) afterwards")
+	fs.StringVar(&o.mode, "mode", "service", "service: the service against direct SQL; lists: deep page, search and boards on -seed-leads demo leads")
+	fs.IntVar(&o.page, "page", 10_000, "-mode lists: the keyset page compared with page 1")
+	fs.BoolVar(&o.seeded, "seeded", false, "-mode lists, postgres: use the database of -url as it is (seeded by crmleads demo seed), no fresh schema")
+	fs.IntVar(&o.rateLimit, "rate-limit", 0, "the server's rate limit per user and client address, requests per minute (CRM_RATE_LIMIT; 0 off); set it high (1e9) to measure the limiter's cost without refusals")
 	scenarios := fs.String("scenarios", "", "comma-separated scenarios to run (default all), e.g. create-lead,get-lead")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -97,6 +105,10 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, fmt.Errorf("-server: %q is not inproc or exec", o.server)
 	case o.clients < 1 || o.rounds < 1 || o.duration <= 0:
 		return o, errors.New("-clients, -rounds and -duration must be positive")
+	case o.mode != "service" && o.mode != "lists":
+		return o, fmt.Errorf("-mode: %q is not service or lists", o.mode)
+	case o.seeded && (o.mode != "lists" || o.db != "postgres"):
+		return o, errors.New("-seeded needs -mode lists -db postgres")
 	case o.seedLeads < 100:
 		return o, errors.New("-seed-leads must be at least 100")
 	}
@@ -157,6 +169,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	if err := b.setup(ctx); err != nil {
 		return err
 	}
+	if o.mode == "lists" {
+		return b.runLists(ctx)
+	}
 	if err := b.scenarios(ctx); err != nil {
 		return err
 	}
@@ -192,6 +207,20 @@ func (b *bench) open(ctx context.Context) (cleanup func() error, err error) {
 		b.direct = d
 		undo = append(undo, func() error { d.close(); return nil })
 	case "postgres":
+		if b.o.seeded {
+			b.dbURL = b.o.url
+			db, err := postgres.Open(ctx, b.o.url)
+			if err != nil {
+				return cleanup, err
+			}
+			b.st = db
+			undo = append(undo, db.Close)
+			if err := db.Migrate(ctx, "up", io.Discard); err != nil {
+				return cleanup, err
+			}
+			b.direct = &pgDirect{pool: db.Pool()}
+			break
+		}
 		schema := fmt.Sprintf("crmbench_%d_%d", os.Getpid(), time.Now().Unix())
 		conn, err := pgx.Connect(ctx, b.o.url)
 		if err != nil {
@@ -271,10 +300,15 @@ func (b *bench) setup(ctx context.Context) error {
 		return err
 	}
 	svc := crm.NewServices(crm.Config{Store: b.st, Scorer: scorer, Hasher: auth.Bcrypt{},
-		Domains: []string{"first", "second", "third"}})
+		Domains: []string{"first", "second", "third"}, RateLimit: b.o.rateLimit})
 	sys := crm.WithActor(ctx, crm.System)
 	password := crand.Text()
-	admin, err := svc.Users.CreateUser(sys, crm.UserInput{Email: "bench-admin@example.com", Name: "Bench admin",
+	adminEmail := "bench-admin@example.com"
+	if b.o.seeded {
+		// A database used again: a new admin each run.
+		adminEmail = fmt.Sprintf("bench-admin-%d@example.com", time.Now().UnixNano())
+	}
+	admin, err := svc.Users.CreateUser(sys, crm.UserInput{Email: adminEmail, Name: "Bench admin",
 		Role: crm.RoleAdmin, Password: password})
 	if err != nil {
 		return fmt.Errorf("create admin: %w", err)
@@ -282,6 +316,9 @@ func (b *bench) setup(ctx context.Context) error {
 	b.adminID = admin.ID
 	owners := []string{admin.ID}
 	for i := range 4 {
+		if b.o.seeded {
+			break
+		}
 		u, err := svc.Users.CreateUser(sys, crm.UserInput{Email: fmt.Sprintf("manager%d@example.com", i),
 			Name: fmt.Sprintf("Manager %d", i), Role: crm.RoleManager, Password: password})
 		if err != nil {
@@ -291,16 +328,34 @@ func (b *bench) setup(ctx context.Context) error {
 	}
 
 	t := time.Now()
-	if err := b.direct.insertLeads(ctx, seedLeads(kindSeed, b.o.seedLeads, owners)); err != nil {
-		return fmt.Errorf("seed leads: %w", err)
+	switch {
+	case b.o.seeded:
+	case b.o.mode == "lists":
+		if err := b.seedDemo(ctx, b.o.seedLeads, owners); err != nil {
+			return fmt.Errorf("seed demo leads: %w", err)
+		}
+		fmt.Fprintf(b.log, "seeded %d demo leads (with their analyses and sales) in %s\n", b.o.seedLeads,
+			time.Since(t).Round(time.Millisecond))
+	default:
+		if err := b.direct.insertLeads(ctx, seedLeads(kindSeed, b.o.seedLeads, owners)); err != nil {
+			return fmt.Errorf("seed leads: %w", err)
+		}
+		fmt.Fprintf(b.log, "seeded %d leads in %s\n", b.o.seedLeads, time.Since(t).Round(time.Millisecond))
 	}
-	fmt.Fprintf(b.log, "seeded %d leads in %s\n", b.o.seedLeads, time.Since(t).Round(time.Millisecond))
+	if pg, ok := b.direct.(*pgDirect); ok && b.o.mode == "lists" {
+		// What autovacuum does soon after a bulk load; SQLite has no
+		// automatic statistics and neither store runs ANALYZE, so it is
+		// measured without.
+		if _, err := pg.pool.Exec(ctx, `ANALYZE`); err != nil {
+			return fmt.Errorf("analyze: %w", err)
+		}
+	}
 
 	switch b.o.server {
 	case "inproc":
 		b.srv, err = startInProcess(ctx, svc, b.st)
 	case "exec":
-		b.srv, err = startExec(ctx, b.dbURL, b.workDir)
+		b.srv, err = startExec(ctx, b.dbURL, b.workDir, b.o.rateLimit)
 	}
 	if err != nil {
 		return fmt.Errorf("start server: %w", err)

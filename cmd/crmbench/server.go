@@ -67,7 +67,7 @@ func startInProcess(ctx context.Context, svc *crm.Services, st crm.Store) (*serv
 // startExec builds cmd/crmleads and runs it as a child process on
 // databaseURL (already migrated, with its admin), so that its resident memory
 // is the server's alone.
-func startExec(ctx context.Context, databaseURL, workDir string) (*server, error) {
+func startExec(ctx context.Context, databaseURL, workDir string, rateLimit int) (*server, error) {
 	bin := filepath.Join(workDir, "crmleads")
 	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/crmleads/crm/cmd/crmleads")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
@@ -83,7 +83,7 @@ func startExec(ctx context.Context, databaseURL, workDir string) (*server, error
 	cmd := exec.Command(bin, "serve")
 	cmd.Dir = workDir // no stray .env
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+databaseURL, "CRM_ADDR="+addr, "CRM_AI_PROVIDER=baseline",
-		"CRM_RATE_LIMIT=0", "CRM_AI_DAILY_QUOTA=0", // a benchmark is one client hammering on purpose
+		fmt.Sprintf("CRM_RATE_LIMIT=%d", rateLimit), "CRM_AI_DAILY_QUOTA=0", // a benchmark is one client hammering on purpose
 		"CRM_LOG_LEVEL=info", "CRM_LOG_FORMAT=text")
 	logf, err := os.Create(filepath.Join(workDir, "crmleads.log"))
 	if err != nil {
