@@ -1,6 +1,7 @@
 package ui_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/crmleads/crm"
+	"github.com/crmleads/crm/storetest"
 )
 
 // axePath is axe-core's script as `npm ci` in ui/testdata/axe installs it
@@ -281,12 +283,23 @@ func TestAccessibility(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// The deliberately broken file, previewed: its row errors and its mapping.
+	brokenFile, err := os.ReadFile("../testdata/import/broken.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	broken, err := b.svc.Imports.Start(as(b.alice), crm.ImportInput{FileName: "broken.csv"}, bytes.NewReader(brokenFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	storetest.DriveImport(t, b.svc, b.store, broken.ID)
+
 	s.audit = newAudit(t)
 	leadPages := []string{"/app/leads/" + fresh.ID, "/app/leads/" + analyzed.ID, "/app/leads/" + stale.ID,
 		"/app/leads/" + done.ID, "/app/leads/" + lost.ID}
 	common := []string{"/app/leads", "/app/leads?stage=qualified&q=iryna", "/app/leads?sort=-messages_count", "/app/board", "/app/leads/new",
 		"/app/sales", "/app/sales?sort=-amount", "/app/sales/board", "/app/sales/" + sale.ID, "/app/nowhere", "/app/leads/" + crm.NewID(),
-		"/app/tasks", "/app/notifications"}
+		"/app/tasks", "/app/notifications", "/app/imports", "/app/imports/" + broken.ID}
 	for _, lang := range []string{"en", "uk"} {
 		s.open("/app/login")
 		s.click(`.lang button[value="` + lang + `"]`)

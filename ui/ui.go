@@ -97,7 +97,7 @@ func (a *App) loadAssets() error {
 // pageNames lists every page template; each is parsed with the layout.
 var pageNames = []string{"login", "leads", "board", "lead_new", "lead", "sales", "sales_board", "sale",
 	"users", "settings", "audit", "quality", "error", "tasks", "notifications", "webhooks", "batches", "lead_lose",
-	"leads_bulk", "task_edit", "task_delete"}
+	"leads_bulk", "task_edit", "task_delete", "imports", "import"}
 
 func (a *App) parseTemplates() error {
 	funcs := template.FuncMap{
@@ -188,6 +188,13 @@ func (a *App) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("GET /app/ai/batches", a.page(a.signedIn(a.batchesPage)))
 	mux.HandleFunc("POST /app/ai/batches", a.form(a.signedIn(a.batchStart)))
 	mux.HandleFunc("GET /app/ai/batches/{id}/progress", a.page(a.signedIn(a.batchProgress)))
+	mux.HandleFunc("GET /app/imports", a.page(a.signedIn(a.importsPage)))
+	mux.HandleFunc("POST /app/imports", a.page(a.signedIn(a.importUpload))) // checks its own csrf, streaming
+	mux.HandleFunc("GET /app/imports/{id}", a.page(a.signedIn(a.importPage)))
+	mux.HandleFunc("GET /app/imports/{id}/progress", a.page(a.signedIn(a.importProgressJSON)))
+	mux.HandleFunc("POST /app/imports/{id}/mapping", a.form(a.signedIn(a.importMapping)))
+	mux.HandleFunc("POST /app/imports/{id}/commit", a.form(a.signedIn(a.importCommit)))
+	mux.HandleFunc("POST /app/imports/{id}/cancel", a.form(a.signedIn(a.importCancel)))
 	mux.HandleFunc("GET /app/admin/users", a.page(a.signedIn(a.usersPage)))
 	mux.HandleFunc("POST /app/admin/users", a.form(a.signedIn(a.userCreate)))
 	mux.HandleFunc("POST /app/admin/users/{id}", a.form(a.signedIn(a.userUpdate)))
