@@ -214,6 +214,7 @@ func dayWork(t *testing.T, d dayText, width int64) {
 	s.wantText("#notifications", d.reminder+"Send the price list")
 	shot("notifications", false)
 	s.open(leadURL)
+	s.do("scroll to the next steps", chromedp.Evaluate[chromedp.Void](`document.querySelector("#tasks").scrollIntoView()`))
 	shot("lead-timeline", true)
 
 	// The board: a refused drop snaps back and says why; a legal one moves.
@@ -245,7 +246,6 @@ func dayWork(t *testing.T, d dayText, width int64) {
 	s.open("/app/leads/" + eligible.ID)
 	s.fill("#amount", "1250.50")
 	s.click("#transfer")
-	shot("sale-progress", false)
 	s.open("/app/sales/board")
 	want := "1250.50"
 	if d.lang == "uk" {
