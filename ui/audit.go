@@ -3,7 +3,6 @@ package ui
 import (
 	"net/http"
 	"net/url"
-	"time"
 
 	"github.com/crmleads/crm"
 )
@@ -12,8 +11,6 @@ import (
 var auditActions = []string{crm.ActionLeadCreated, crm.ActionLeadUpdated, crm.ActionLeadMessages,
 	crm.ActionLeadStage, crm.ActionLeadOwner, crm.ActionLeadAnalyzed, crm.ActionLeadTransferred,
 	crm.ActionSaleStage, crm.ActionUserCreated, crm.ActionUserUpdated, crm.ActionSettingsUpdated}
-
-const dateLayout = "2006-01-02"
 
 type auditRow struct {
 	eventView
@@ -39,14 +36,14 @@ func (a *App) auditPage(w http.ResponseWriter, r *http.Request, v *view) {
 	f := crm.EventFilter{ActorID: d.Actor, Action: d.Action, After: q.Get("cursor"), Limit: listPageSize}
 	var badDate bool
 	if d.Since != "" {
-		t, err := time.Parse(dateLayout, d.Since)
-		badDate = badDate || err != nil
+		t, ok := ReadDate(d.Since)
+		badDate = badDate || !ok
 		f.Since = t
 	}
 	if d.Until != "" { // the whole day of until is included
-		t, err := time.Parse(dateLayout, d.Until)
-		badDate = badDate || err != nil
-		if err == nil {
+		t, ok := ReadDate(d.Until)
+		badDate = badDate || !ok
+		if ok {
 			f.Until = t.AddDate(0, 0, 1)
 		}
 	}

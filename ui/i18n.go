@@ -215,3 +215,36 @@ func ReadDateTime(s string) (time.Time, bool) {
 	}
 	return time.Time{}, false
 }
+
+// Date fields (a day, no time): the same choice as for times. An English form
+// keeps <input type=date> (its value is yyyy-mm-dd); a Ukrainian one types
+// дд.мм.рррр as text.
+const ukFormDate = "02.01.2006"
+
+// DatePattern is the pattern attribute of a text date field.
+const DatePattern = `\d{1,2}\.\d{1,2}\.\d{4}`
+
+// DateValue writes a day as the locale's date field shows it; a value that
+// is not a day (typed by hand) is shown as it is.
+func (l *Locale) DateValue(s string) string {
+	t, ok := ReadDate(s)
+	if !ok {
+		return s
+	}
+	if l.TextDateTime() {
+		return t.Format(ukFormDate)
+	}
+	return t.Format("2006-01-02")
+}
+
+// ReadDate reads a day typed in a form: дд.мм.рррр or yyyy-mm-dd, as a UTC
+// midnight; false for anything else.
+func ReadDate(s string) (time.Time, bool) {
+	s = strings.TrimSpace(s)
+	for _, layout := range []string{"2.1.2006", "2006-01-02"} {
+		if t, err := time.ParseInLocation(layout, s, time.UTC); err == nil {
+			return t, true
+		}
+	}
+	return time.Time{}, false
+}

@@ -227,3 +227,45 @@ func TestTaskDueInUkrainian(t *testing.T) {
 		t.Error("the task's due time is not shown дд.мм.рррр гг:хх")
 	}
 }
+
+// TestDateFieldsInUkrainian: every other date field follows the page's
+// language too. The audit's day filters are type=date in English and
+// дд.мм.рррр text in Ukrainian, either form read back (a link made in one
+// language works in the other); the webhooks' replay-since time is
+// дд.мм.рррр гг:хх in Ukrainian.
+func TestDateFieldsInUkrainian(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	if _, err := b.svc.Leads.CreateLead(as(b.alice), crm.LeadInput{Source: crm.SourcePartner, Name: "Iryna"}); err != nil {
+		t.Fatal(err)
+	}
+	c := b.client(t)
+	c.login(b.admin.Email)
+	today := time.Now().UTC()
+	p := c.get("/app/audit?since=" + today.Format("2006-01-02"))
+	checkPage(t, p, http.StatusOK)
+	if !strings.Contains(p.body, `id="f-since" name="since" type="date" value="`+today.Format("2006-01-02")+`"`) || !strings.Contains(p.body, "created the lead") {
+		t.Error("the English audit does not keep its date field and filter")
+	}
+	c.lang = "uk"
+	for _, since := range []string{today.Format("02.01.2006"), today.Format("2006-01-02")} {
+		p = c.get("/app/audit?since=" + url.QueryEscape(since) + "&until=" + url.QueryEscape(today.Format("2.1.2006")))
+		checkPage(t, p, http.StatusOK)
+		for _, want := range []string{`id="f-since" name="since" type="text"`, `placeholder="дд.мм.рррр"`, `value="` + today.Format("02.01.2006") + `"`, "створено лід"} {
+			if !strings.Contains(p.body, want) {
+				t.Errorf("since=%s: the Ukrainian audit lacks %s", since, want)
+			}
+		}
+		if strings.Contains(p.body, "Дата некоректна") {
+			t.Errorf("since=%s: a good date is called invalid", since)
+		}
+	}
+	if p = c.get("/app/audit?since=31.02.2026"); !strings.Contains(p.body, "Дата некоректна") {
+		t.Error("31.02 is not called invalid")
+	}
+	p = c.get("/app/admin/webhooks")
+	checkPage(t, p, http.StatusOK)
+	if strings.Contains(p.body, `type="datetime-local"`) || strings.Contains(p.body, `type="date"`) {
+		t.Error("the Ukrainian webhooks page keeps a field that follows the browser's locale")
+	}
+}

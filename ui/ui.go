@@ -112,6 +112,7 @@ func (a *App) parseTemplates() error {
 		"str":       func(v any) string { return fmt.Sprint(v) },
 		"arr":       func(xs ...any) []any { return xs },
 		"dtpattern": func() string { return DateTimePattern },
+		"dpattern":  func() string { return DatePattern },
 	}
 	base, err := template.New("base").Funcs(funcs).ParseFS(templateFS, "templates/_*.html")
 	if err != nil {

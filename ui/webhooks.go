@@ -166,8 +166,8 @@ func (a *App) webhookReplay(w http.ResponseWriter, r *http.Request, v *view) {
 func (a *App) webhookReplayFailed(w http.ResponseWriter, r *http.Request, v *view) {
 	var since time.Time
 	if s := strings.TrimSpace(r.PostFormValue("since")); s != "" {
-		t, err := time.Parse("2006-01-02T15:04", s)
-		if err != nil {
+		t, readable := ReadDateTime(s)
+		if !readable {
 			a.redirect(w, r, "/app/admin/webhooks", bad(v.L.T("fe.webhook_since")))
 			return
 		}
