@@ -244,6 +244,13 @@ func dayWork(t *testing.T, d dayText, width int64) {
 
 	// A transfer with an amount shows in the sales board's total.
 	s.open("/app/leads/" + eligible.ID)
+	// The AI's opinion is read before the transfer button, on a phone (one
+	// column) as on a desktop.
+	above, err := chromedp.Run(s.ctx, chromedp.Evaluate[bool](`document.querySelector("#analysis-panel").getBoundingClientRect().bottom <=
+		document.querySelector("#transfer").getBoundingClientRect().top`))
+	if err != nil || !above {
+		t.Fatalf("at %d px the AI panel is not above the transfer button (%v)", width, err)
+	}
 	s.fill("#amount", "1250.50")
 	s.click("#transfer")
 	s.open("/app/sales/board")
