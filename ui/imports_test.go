@@ -3,12 +3,15 @@ package ui_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"mime/multipart"
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/crmleads/crm"
 	"github.com/crmleads/crm/storetest"
@@ -125,4 +128,49 @@ func TestImportPages(t *testing.T) {
 	if page := c.get("/app/imports"); !strings.Contains(page.body, "This file cannot be imported: line 2 is not UTF-8 text") {
 		t.Errorf("the refusal is not shown:\n%s", page.body)
 	}
+}
+
+// TestBrowserImportProgress: in headless Chromium the import page's bar
+// follows the preview without a reload (a mark left on the page survives
+// while the bar moves), and the page reloads once the preview is over, to
+// show the new state's buttons.
+func TestBrowserImportProgress(t *testing.T) {
+	ctx := browser(t, 2*time.Minute)
+	b := setup(t)
+	s := &steps{t: t, ctx: ctx, url: b.baseURL}
+	// One batch per run, so the preview can be stopped half way.
+	svc := crm.NewServices(crm.Config{Store: b.store, Hasher: storetest.Hasher{}, Domains: storetest.Domains, ImportSlice: -1})
+	var sb strings.Builder
+	sb.WriteString("source,email\n")
+	for i := range crm.ImportBatch + 10 {
+		fmt.Fprintf(&sb, "partner,p%d@example.com\n", i)
+	}
+	im, err := svc.Imports.Start(as(b.alice), crm.ImportInput{FileName: "progress.csv"}, strings.NewReader(sb.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.signIn(b.alice.Email)
+	s.open("/app/imports/" + im.ID)
+	s.wantText("#import-status", "Checking")
+	s.eval(`window.crmMark = "kept"; "ok"`)
+	job := crm.ImportJob{ImportID: im.ID, Phase: crm.PhasePreview}
+	if _, err := svc.Imports.Run(t.Context(), job); err != nil { // the first batch
+		t.Fatal(err)
+	}
+	waitFor := func(js, want string) {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for s.eval(js) != want {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s never became %q (is %q)", js, want, s.eval(js))
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	waitFor(`String(document.getElementById("import-bar").value)`, strconv.Itoa(crm.ImportBatch))
+	if got := s.eval(`String(window.crmMark)`); got != "kept" {
+		t.Fatalf("the page reloaded while the bar moved (mark %q)", got)
+	}
+	storetest.DriveImport(t, svc, b.store, im.ID)
+	waitFor(`document.getElementById("import-status").dataset.status + (document.getElementById("import-commit") ? " commit" : "")`, "ready commit")
 }
