@@ -65,8 +65,16 @@ type DB struct {
 	pool *pgxpool.Pool
 	// q is the pool for the store's statements: each carries the request's
 	// pending actor check, if any (fold.go).
-	q   folding
-	cfg *pgxpool.Config
+	q folding
+	// limits is a small pool whose commits do not wait for the WAL flush
+	// (synchronous_commit off), for the rate-limit buckets and quota
+	// counters (limits.go): each is a hot row, locked by its upsert until
+	// commit, and a flush-long lock on every request of one user or one
+	// address serialises them all. A crash may lose the last fraction of a
+	// second of counted requests, which only lets a few more through.
+	limits     folding
+	limitsPool *pgxpool.Pool
+	cfg        *pgxpool.Config
 	// jobs is an insert-only River client: Tx.Enqueue inserts through it on
 	// the store's own transaction. The client that works the jobs is the
 	// jobs package's, on the same pool.
@@ -114,17 +122,28 @@ func OpenWith(ctx context.Context, url string, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: open pool: %w", err)
 	}
+	lcfg := cfg.Copy()
+	lcfg.MaxConns = min(cfg.MaxConns, 4)
+	lcfg.MinConns = 0
+	lcfg.ConnConfig.RuntimeParams["synchronous_commit"] = "off"
+	limits, err := pgxpool.NewWithConfig(ctx, lcfg)
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: open pool: %w", err)
+	}
 	jobs, err := river.NewClient(riverpgxv5.New(pool), &river.Config{})
 	if err != nil {
 		pool.Close()
+		limits.Close()
 		return nil, fmt.Errorf("postgres: job client: %w", err)
 	}
-	return &DB{pool: pool, q: folding{q: pool}, cfg: cfg, jobs: jobs}, nil
+	return &DB{pool: pool, q: folding{q: pool}, limits: folding{q: limits}, limitsPool: limits, cfg: cfg, jobs: jobs}, nil
 }
 
 // Close closes every connection of the pool.
 func (db *DB) Close() error {
 	db.pool.Close()
+	db.limitsPool.Close()
 	return nil
 }
 

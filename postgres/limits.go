@@ -17,7 +17,7 @@ func unixSeconds(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }
 // none from an empty bucket. The state of the refused buckets is read only
 // when there are some.
 func (db *DB) TakeTokens(ctx context.Context, keys []string, rate, burst float64, now time.Time) ([]crm.Bucket, error) {
-	rows, err := db.q.Query(ctx, `INSERT INTO limits AS b (key, tokens, at)
+	rows, err := db.limits.Query(ctx, `INSERT INTO limits AS b (key, tokens, at)
 		SELECT k, $2::float8 - 1, $4::float8 FROM unnest($1::text[]) AS k
 		ON CONFLICT (key) DO UPDATE SET
 			tokens = LEAST($2, b.tokens + GREATEST(0, excluded.at - b.at) * $3) - 1,
@@ -34,7 +34,7 @@ func (db *DB) TakeTokens(ctx context.Context, keys []string, rate, burst float64
 	if len(given) == len(keys) {
 		return nil, nil
 	}
-	rows, err = db.q.Query(ctx, `SELECT key, tokens, at FROM limits WHERE key = ANY($1) AND NOT key = ANY($2)`, keys, given)
+	rows, err = db.limits.Query(ctx, `SELECT key, tokens, at FROM limits WHERE key = ANY($1) AND NOT key = ANY($2)`, keys, given)
 	if err != nil {
 		return nil, classify("read buckets", err, "")
 	}
@@ -50,7 +50,7 @@ func (db *DB) TakeTokens(ctx context.Context, keys []string, rate, burst float64
 
 // TakeQuota counts a use in one statement, under the row's lock.
 func (db *DB) TakeQuota(ctx context.Context, key string, limit int, now time.Time) (bool, error) {
-	rows, err := db.q.Query(ctx, `INSERT INTO limits AS b (key, tokens, at) VALUES ($1, 1, $3)
+	rows, err := db.limits.Query(ctx, `INSERT INTO limits AS b (key, tokens, at) VALUES ($1, 1, $3)
 		ON CONFLICT (key) DO UPDATE SET tokens = b.tokens + 1, at = excluded.at WHERE b.tokens < $2
 		RETURNING key`, key, limit, unixSeconds(now))
 	if err != nil {
@@ -62,7 +62,7 @@ func (db *DB) TakeQuota(ctx context.Context, key string, limit int, now time.Tim
 
 // PruneBuckets forgets the rows last used before t.
 func (db *DB) PruneBuckets(ctx context.Context, before time.Time) error {
-	_, err := db.q.Exec(ctx, `DELETE FROM limits WHERE at < $1`, unixSeconds(before))
+	_, err := db.limits.Exec(ctx, `DELETE FROM limits WHERE at < $1`, unixSeconds(before))
 	return classify("prune buckets", err, "")
 }
 
