@@ -3,7 +3,6 @@ package jobs_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"strings"
 	"testing"
 	"time"
@@ -19,80 +18,72 @@ import (
 // previewed and committed, and the import ends done with every row written
 // once. No time is asserted.
 func TestImportOnTheEngine(t *testing.T) {
-	for name, open := range engines {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			ctx := context.Background()
-			st, newEngine := open(t)
-			if err := st.Migrate(ctx, "up", io.Discard); err != nil {
-				t.Fatal(err)
-			}
-			svc := crm.NewServices(crm.Config{Store: st, Hasher: storetest.Hasher{}, Domains: storetest.Domains,
-				ImportSlice: -1})
-			u, err := svc.Users.CreateUser(crm.WithActor(ctx, crm.System), crm.UserInput{Email: "m@example.com",
-				Name: "M", Role: crm.RoleManager, Password: "password-m"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			me := crm.WithActor(ctx, crm.Actor{UserID: u.ID, Role: u.Role})
-			n := 2*crm.ImportBatch + 1
-			var sb strings.Builder
-			sb.WriteString("source,email\n")
-			for i := range n {
-				fmt.Fprintf(&sb, "partner,p%d@example.com\n", i)
-			}
-			im, err := svc.Imports.Start(me, crm.ImportInput{}, strings.NewReader(sb.String()))
-			if err != nil {
-				t.Fatal(err)
-			}
-			e, err := newEngine(jobs.Config{Imports: svc.Imports, PollInterval: 100 * time.Millisecond,
-				JobTimeout: 10 * time.Second, RescueAfter: 20 * time.Second, SoftStop: time.Second})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := e.Start(ctx); err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() {
-				sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-				defer cancel()
-				if err := e.Stop(sctx); err != nil {
-					t.Errorf("stop: %v", err)
-				}
-			})
-			wait := func(status string) *crm.Import {
-				t.Helper()
-				deadline := time.Now().Add(60 * time.Second)
-				for {
-					im, err := svc.Imports.Import(me, im.ID)
-					if err != nil {
-						t.Fatal(err)
-					}
-					if im.Status == status {
-						return im
-					}
-					if time.Now().After(deadline) {
-						t.Fatalf("import not %s in time: %+v", status, im)
-					}
-					time.Sleep(50 * time.Millisecond)
-				}
-			}
-			if got := wait(crm.ImportReady); got.Valid != n {
-				t.Fatalf("preview: %+v", got)
-			}
-			if _, err := svc.Imports.Commit(me, im.ID); err != nil {
-				t.Fatal(err)
-			}
-			if got := wait(crm.ImportDone); got.Imported != n {
-				t.Fatalf("commit: imported %d, want %d", got.Imported, n)
-			}
-			count := 0
-			if err := svc.Leads.EachLead(me, crm.LeadFilter{}, func(*crm.Lead) error { count++; return nil }); err != nil {
-				t.Fatal(err)
-			}
-			if count != n {
-				t.Errorf("%d leads, want %d", count, n)
+	onEachStore(t, func(t *testing.T, ctx context.Context, st store, newEngine engineFor) {
+		svc := crm.NewServices(crm.Config{Store: st, Hasher: storetest.Hasher{}, Domains: storetest.Domains,
+			ImportSlice: -1})
+		u, err := svc.Users.CreateUser(crm.WithActor(ctx, crm.System), crm.UserInput{Email: "m@example.com",
+			Name: "M", Role: crm.RoleManager, Password: "password-m"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		me := crm.WithActor(ctx, crm.Actor{UserID: u.ID, Role: u.Role})
+		n := 2*crm.ImportBatch + 1
+		var sb strings.Builder
+		sb.WriteString("source,email\n")
+		for i := range n {
+			fmt.Fprintf(&sb, "partner,p%d@example.com\n", i)
+		}
+		im, err := svc.Imports.Start(me, crm.ImportInput{}, strings.NewReader(sb.String()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := newEngine(jobs.Config{Imports: svc.Imports, PollInterval: 100 * time.Millisecond,
+			JobTimeout: 10 * time.Second, RescueAfter: 20 * time.Second, SoftStop: time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			defer cancel()
+			if err := e.Stop(sctx); err != nil {
+				t.Errorf("stop: %v", err)
 			}
 		})
-	}
+		wait := func(status string) *crm.Import {
+			t.Helper()
+			deadline := time.Now().Add(60 * time.Second)
+			for {
+				im, err := svc.Imports.Import(me, im.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if im.Status == status {
+					return im
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("import not %s in time: %+v", status, im)
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+		}
+		if got := wait(crm.ImportReady); got.Valid != n {
+			t.Fatalf("preview: %+v", got)
+		}
+		if _, err := svc.Imports.Commit(me, im.ID); err != nil {
+			t.Fatal(err)
+		}
+		if got := wait(crm.ImportDone); got.Imported != n {
+			t.Fatalf("commit: imported %d, want %d", got.Imported, n)
+		}
+		count := 0
+		if err := svc.Leads.EachLead(me, crm.LeadFilter{}, func(*crm.Lead) error { count++; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if count != n {
+			t.Errorf("%d leads, want %d", count, n)
+		}
+	})
 }

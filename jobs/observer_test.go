@@ -3,7 +3,6 @@ package jobs_test
 import (
 	"context"
 	"errors"
-	"io"
 	"slices"
 	"sync"
 	"testing"
@@ -51,40 +50,32 @@ func (brokenHooks) Deliver(context.Context, crm.WebhookDeliverJob) (crm.Delivery
 // failed (River retries it: its state is retryable), and no delivery result
 // is counted for an attempt that was never made.
 func TestObserverFailedJob(t *testing.T) {
-	for name, open := range engines {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			ctx := context.Background()
-			st, newEngine := open(t)
-			if err := st.Migrate(ctx, "up", io.Discard); err != nil {
-				t.Fatal(err)
+	onEachStore(t, func(t *testing.T, ctx context.Context, st store, newEngine engineFor) {
+		rec := &recorder{}
+		e, err := newEngine(jobs.Config{Webhooks: brokenHooks{}, Observer: rec, PollInterval: 100 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = e.Stop(context.Background()) })
+		if err := st.InTx(ctx, func(tx crm.Tx) error {
+			return tx.Enqueue(ctx, crm.WebhookDeliverJob{DeliveryID: crm.NewID(), Run: 1})
+		}); err != nil {
+			t.Fatal(err)
+		}
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			got, _ := rec.seen()
+			if slices.Contains(got, "webhook_deliver/failed") {
+				break
 			}
-			rec := &recorder{}
-			e, err := newEngine(jobs.Config{Webhooks: brokenHooks{}, Observer: rec, PollInterval: 100 * time.Millisecond})
-			if err != nil {
-				t.Fatal(err)
+			if time.Now().After(deadline) {
+				t.Fatalf("after 30 s the observer saw %q, want webhook_deliver/failed", got)
 			}
-			if err := e.Start(ctx); err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = e.Stop(context.Background()) })
-			if err := st.InTx(ctx, func(tx crm.Tx) error {
-				return tx.Enqueue(ctx, crm.WebhookDeliverJob{DeliveryID: crm.NewID(), Run: 1})
-			}); err != nil {
-				t.Fatal(err)
-			}
-			for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-				got, _ := rec.seen()
-				if slices.Contains(got, "webhook_deliver/failed") {
-					break
-				}
-				if time.Now().After(deadline) {
-					t.Fatalf("after 30 s the observer saw %q, want webhook_deliver/failed", got)
-				}
-			}
-			if _, d := rec.seen(); len(d) != 0 {
-				t.Errorf("delivery results counted for no attempt: %q", d)
-			}
-		})
-	}
+		}
+		if _, d := rec.seen(); len(d) != 0 {
+			t.Errorf("delivery results counted for no attempt: %q", d)
+		}
+	})
 }
