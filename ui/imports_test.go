@@ -167,10 +167,12 @@ func TestBrowserImportProgress(t *testing.T) {
 			time.Sleep(100 * time.Millisecond)
 		}
 	}
-	waitFor(`String(document.getElementById("import-bar").value)`, strconv.Itoa(crm.ImportBatch))
+	// The page reloads itself when the import's status changes: while it
+	// does, the elements are briefly missing, so each probe allows for that.
+	waitFor(`(function () { var b = document.getElementById("import-bar"); return b ? String(b.value) : "" })()`, strconv.Itoa(crm.ImportBatch))
 	if got := s.eval(`String(window.crmMark)`); got != "kept" {
 		t.Fatalf("the page reloaded while the bar moved (mark %q)", got)
 	}
 	storetest.DriveImport(t, svc, b.store, im.ID)
-	waitFor(`document.getElementById("import-status").dataset.status + (document.getElementById("import-commit") ? " commit" : "")`, "ready commit")
+	waitFor(`(function () { var e = document.getElementById("import-status"); return e ? e.dataset.status + (document.getElementById("import-commit") ? " commit" : "") : "" })()`, "ready commit")
 }
