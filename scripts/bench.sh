@@ -73,9 +73,12 @@ if [ "$REPLICAS" -gt 1 ]; then
 	pids+=("$!")
 	target="http://127.0.0.1:$port"
 fi
-for _ in $(seq 100); do
-	curl -fs "$target/healthz" >/dev/null 2>&1 && break
-	sleep 0.1
+# Every replica up, not only the first the balancer happens to ask.
+for a in "${addrs[@]}" "${target#http://}"; do
+	for _ in $(seq 100); do
+		curl -fs "http://$a/healthz" >/dev/null 2>&1 && break
+		sleep 0.1
+	done
 done
 token="$(curl -fs -H 'Content-Type: application/json' \
 	-d '{"email":"bench@example.com","password":"bench-password-long"}' "$target/auth/login" |
