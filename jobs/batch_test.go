@@ -82,21 +82,8 @@ func TestBatchReanalysis(t *testing.T) {
 			t.Errorf("new batch %s, want queued", b.Status)
 		}
 
-		e, err := newEngine(jobs.Config{Batches: svc.Analyses, PollInterval: 200 * time.Millisecond,
+		startEngine(t, ctx, newEngine, jobs.Config{Batches: svc.Analyses, PollInterval: 200 * time.Millisecond,
 			JobTimeout: 10 * time.Second, RescueAfter: 20 * time.Second, SoftStop: time.Second})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := e.Start(ctx); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-			defer cancel()
-			if err := e.Stop(sctx); err != nil {
-				t.Errorf("stop: %v", err)
-			}
-		})
 
 		deadline := time.Now().Add(90 * time.Second)
 		for {

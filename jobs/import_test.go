@@ -37,21 +37,8 @@ func TestImportOnTheEngine(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		e, err := newEngine(jobs.Config{Imports: svc.Imports, PollInterval: 100 * time.Millisecond,
+		startEngine(t, ctx, newEngine, jobs.Config{Imports: svc.Imports, PollInterval: 100 * time.Millisecond,
 			JobTimeout: 10 * time.Second, RescueAfter: 20 * time.Second, SoftStop: time.Second})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := e.Start(ctx); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-			defer cancel()
-			if err := e.Stop(sctx); err != nil {
-				t.Errorf("stop: %v", err)
-			}
-		})
 		wait := func(status string) *crm.Import {
 			t.Helper()
 			deadline := time.Now().Add(60 * time.Second)

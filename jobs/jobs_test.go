@@ -61,6 +61,26 @@ func onEachStore(t *testing.T, test func(t *testing.T, ctx context.Context, st s
 	}
 }
 
+// startEngine starts an engine made by newEngine with cfg, stopped when the
+// test ends.
+func startEngine(t *testing.T, ctx context.Context, newEngine engineFor, cfg jobs.Config) {
+	t.Helper()
+	e, err := newEngine(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		if err := e.Stop(sctx); err != nil {
+			t.Errorf("stop: %v", err)
+		}
+	})
+}
+
 // TestReminders runs the real engine on each store: a task falling due
 // reminds its assignee through River, while the jobs of a task moved away
 // and of a task done before its time remind nobody. No time is asserted:
@@ -100,21 +120,8 @@ func TestReminders(t *testing.T) {
 			t.Fatal(err)
 		}
 
-		e, err := newEngine(jobs.Config{Reminders: svc.Leads, PollInterval: 200 * time.Millisecond,
+		startEngine(t, ctx, newEngine, jobs.Config{Reminders: svc.Leads, PollInterval: 200 * time.Millisecond,
 			JobTimeout: 5 * time.Second, RescueAfter: 10 * time.Second, SoftStop: time.Second})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := e.Start(ctx); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-			defer cancel()
-			if err := e.Stop(sctx); err != nil {
-				t.Errorf("stop: %v", err)
-			}
-		})
 
 		// Wait until every reminder that is due has been worked.
 		deadline := time.Now().Add(60 * time.Second)
